@@ -1,0 +1,8 @@
+import Aggregator
+
+@main
+struct FairwayAggregator {
+    static func main() async {
+        await AggregatorCommand.main()
+    }
+}

@@ -1,0 +1,42 @@
+import FairwayPostgres
+import FairwayRedis
+import FairwayRuntime
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Wires the aggregator process: the request-log stream consumer between Redis and Postgres, plus its operational
+/// routes.
+public struct AggregatorServer: Sendable {
+    public let configuration: AggregatorConfiguration
+    public let logger: Logger
+
+    public init(configuration: AggregatorConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func makeApplication() throws -> some ApplicationProtocol {
+        let postgres = PostgresClient(
+            configuration: configuration.common.database.clientConfiguration,
+            backgroundLogger: logger
+        )
+        let redis = RedisClient(configuration: configuration.common.redis, logger: logger)
+        let schema = SchemaGate(client: postgres, requiredVersion: try Migration.requiredVersion(), logger: logger)
+
+        let router = ProcessBootstrap.router()
+        OperationalRoutes(checks: [
+            PostgresReadinessCheck(client: postgres, logger: logger),
+            RedisReadinessCheck(client: redis),
+            SchemaReadinessCheck(gate: schema),
+        ]).register(on: router)
+
+        return ProcessBootstrap.application(
+            serverName: "fairway-aggregator",
+            address: configuration.common.address,
+            router: router,
+            services: [postgres, redis, schema],
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,8 @@
+import Management
+
+@main
+struct FairwayManagement {
+    static func main() async {
+        await ManagementCommand.main()
+    }
+}

@@ -1,0 +1,8 @@
+import Relay
+
+@main
+struct FairwayRelay {
+    static func main() async {
+        await RelayCommand.main()
+    }
+}

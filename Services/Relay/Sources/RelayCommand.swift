@@ -1,0 +1,29 @@
+import ArgumentParser
+import FairwayCore
+import FairwayRuntime
+
+/// `fairway-relay`: the OpenAI-compatible data plane. `serve` is the default subcommand.
+public struct RelayCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fairway-relay",
+        abstract: "Fairway data plane: OpenAI-compatible API with fair-share admission and failover.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+
+    public init() {}
+
+    public struct Serve: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Serve the OpenAI-compatible API (default).")
+
+        public init() {}
+
+        public func run() async throws {
+            let configuration = try RelayConfiguration(environment: .process())
+            var logger = ProcessBootstrap.start(logging: configuration.common.logging, label: "fairway.relay", service: "relay")
+            logger[metadataKey: "relay_id"] = "\(configuration.relayID)"
+            let app = try RelayServer(configuration: configuration, logger: logger).makeApplication()
+            try await app.runService()
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import FairwayCore
+import Hummingbird
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// The start of every service's `serve`: logging and metrics installed once, then an HTTP application carrying the
+/// operational routes, the service's own routes and its long-running services, shut down on SIGTERM/SIGINT.
+public enum ProcessBootstrap {
+    public static func start(logging: LoggingSettings, label: String, service: String) -> Logger {
+        ProcessLogging.bootstrap(logging)
+        ProcessMetrics.bootstrap()
+        Gauge(label: "fairway_build_info", dimensions: [("service", service)]).record(1)
+        return Logger(label: label)
+    }
+
+    /// A router with request metrics (`hb_requests`, `hb_request_duration`) on every route.
+    public static func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        return router
+    }
+
+    /// An application named `serverName` serving `router` at `address`, running `services` before the server starts
+    /// and stopping them after it has drained.
+    public static func application(
+        serverName: String,
+        address: ServerAddress,
+        router: Router<BasicRequestContext>,
+        services: [any Service],
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: serverName),
+            services: services,
+            logger: logger
+        )
+    }
+}

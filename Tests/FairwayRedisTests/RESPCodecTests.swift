@@ -1,0 +1,47 @@
+import NIOCore
+import Testing
+
+@testable import FairwayRedis
+
+@Suite("RESP codec (hiredis)")
+struct RESPCodecTests {
+    @Test func commandsAreBinarySafe() {
+        var buffer = ByteBuffer()
+        RedisCommand("SET", "k", [UInt8]([0, 13, 10, 255]), "").encode(into: &buffer)
+        let expected: [UInt8] = Array("*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\n".utf8) + [0, 13, 10, 255]
+            + Array("\r\n$0\r\n\r\n".utf8)
+        #expect(Array(buffer.readableBytesView) == expected)
+    }
+
+    @Test func repliesAcrossPartialReads() throws {
+        let decoder = RESPReplyDecoder()
+        let wire = Array("*3\r\n:42\r\n$5\r\nhello\r\n*2\r\n+OK\r\n$-1\r\n-ERR nope\r\n".utf8)
+        try decoder.feed(ByteBuffer(bytes: wire[..<7]))
+        #expect(try decoder.next() == nil)
+        try decoder.feed(ByteBuffer(bytes: wire[7...]))
+        #expect(try decoder.next() == .array([
+            .integer(42), .bulkString(Array("hello".utf8)), .array([.simpleString("OK"), .null]),
+        ]))
+        #expect(try decoder.next() == .error("ERR nope"))
+        #expect(try decoder.next() == nil)
+    }
+
+    @Test func garbageIsAProtocolError() throws {
+        let decoder = RESPReplyDecoder()
+        try? decoder.feed(ByteBuffer(string: "?what\r\n"))
+        #expect(throws: RedisError.self) { try decoder.next() }
+    }
+
+    @Test func urlParsing() throws {
+        let configuration = try RedisConfiguration(url: "redis://user:pw@cache.internal:6380/3")
+        #expect(configuration.host == "cache.internal")
+        #expect(configuration.port == 6380)
+        #expect(configuration.username == "user")
+        #expect(configuration.password == "pw")
+        #expect(configuration.database == 3)
+        #expect(try RedisConfiguration(url: "redis://localhost").port == 6379)
+        let tls = #expect(throws: (any Error).self) { try RedisConfiguration(url: "rediss://h") }
+        #expect("\(String(describing: tls))".contains("REDIS_URL"))
+        #expect(throws: (any Error).self) { try RedisConfiguration(url: "redis://h/99") }
+    }
+}
