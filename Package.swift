@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: Shared libraries
@@ -38,6 +39,7 @@ let package = Package(
             name: "FairwayCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/FairwayCore",
             swiftSettings: swiftSettings
@@ -103,6 +105,7 @@ let package = Package(
             dependencies: [
                 "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -178,6 +181,16 @@ let package = Package(
             name: "FairwayPostgresTests",
             dependencies: ["FairwayPostgres", "FairwayTestSupport"],
             path: "Tests/FairwayPostgresTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ManagementTests",
+            dependencies: [
+                "Management", "FairwayTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/ManagementTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,7 +4,7 @@
 -- Configuration ------------------------------------------------------------------------------------------------------
 
 CREATE TABLE fairshare_groups (
-    name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
+    name        text CONSTRAINT fairshare_groups_name_pkey PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
     weight      integer NOT NULL DEFAULT 100 CHECK (weight > 0),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now()

@@ -33,6 +33,12 @@ public struct ManagementServer: Sendable {
                     : ReadinessResult(name: "migrations", ready: false, detail: "not applied yet")
             },
         ]).register(on: router)
+        let store = ConfigStore(
+            client: postgres,
+            publisher: RedisInvalidationPublisher(redis: redis, logger: logger),
+            logger: logger
+        )
+        AdminAPI(store: store, adminToken: configuration.adminToken).register(on: router)
 
         return ProcessBootstrap.application(
             serverName: "fairway-management",
