@@ -194,6 +194,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AggregatorTests",
+            dependencies: [
+                "Aggregator", "FairwayTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/AggregatorTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ServiceBootTests",
             dependencies: [
                 "FairwayTestSupport",

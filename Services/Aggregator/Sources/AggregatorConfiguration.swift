@@ -1,13 +1,35 @@
 import FairwayCore
 import FairwayRuntime
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Everything `fairway-aggregator` reads from its environment.
 public struct AggregatorConfiguration: Sendable {
     public static let defaultPort = 8082
 
     public var common: CommonSettings
+    public var ingest: IngestSettings
+    /// Day partitions of `request_logs` kept ready ahead of today (`FAIRWAY_PARTITION_DAYS_AHEAD`).
+    public var partitionDaysAhead: Int
+    /// Days of request logs kept; older day partitions are dropped (`FAIRWAY_LOG_RETENTION_DAYS`).
+    public var logRetentionDays: Int
 
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.common = try CommonSettings(environment: environment, defaultPort: Self.defaultPort)
+        self.ingest = try IngestSettings(environment: environment, defaultConsumerName: Self.defaultConsumerName())
+        self.partitionDaysAhead = try environment.int("FAIRWAY_PARTITION_DAYS_AHEAD", default: 7, in: 1...366)
+        self.logRetentionDays = try environment.int("FAIRWAY_LOG_RETENTION_DAYS", default: 30, in: 1...3660)
+    }
+
+    static func defaultConsumerName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count) == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            : "aggregator"
+        return "\(host)-\(getpid())"
     }
 }

@@ -24,6 +24,19 @@ public struct AggregatorServer: Sendable {
         let redis = RedisClient(configuration: configuration.common.redis, logger: logger)
         let schema = SchemaGate(client: postgres, requiredVersion: try Migration.requiredVersion(), logger: logger)
 
+        let consumer = StreamConsumer(
+            redis: redis,
+            writer: RequestLogWriter(client: postgres, logger: logger),
+            settings: configuration.ingest,
+            logger: logger
+        )
+        let maintainer = PartitionMaintainer(
+            client: postgres,
+            daysAhead: configuration.partitionDaysAhead,
+            retentionDays: configuration.logRetentionDays,
+            logger: logger
+        )
+
         let router = ProcessBootstrap.router()
         OperationalRoutes(checks: [
             PostgresReadinessCheck(client: postgres, logger: logger),
@@ -35,7 +48,7 @@ public struct AggregatorServer: Sendable {
             serverName: "fairway-aggregator",
             address: configuration.common.address,
             router: router,
-            services: [postgres, redis, schema],
+            services: [postgres, redis, schema, AggregatorPipeline(gate: schema, services: [consumer, maintainer])],
             logger: logger
         )
     }

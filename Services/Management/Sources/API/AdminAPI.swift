@@ -25,5 +25,6 @@ struct AdminAPI: Sendable {
         APIKeyRoutes(store: store).register(on: v1)
         ModelGroupMemberRoutes(store: store).register(on: v1)
         AuditLogRoutes(store: store).register(on: v1)
+        SpendRoutes(store: store).register(on: v1)
     }
 }

@@ -61,6 +61,20 @@ struct OpenAPIDocument: Sendable {
                 query: AuditLogRoutes.filters + [FieldRule(name: "from", kind: .timestamp), FieldRule(name: "to", kind: .timestamp)],
                 paginated: true
             ),
+            Operation(
+                method: "get", path: "/v1/spend/daily",
+                summary: "Daily spend from the rollup, grouped by any of day, tenant, key, model, group (JSON, or CSV with Accept: text/csv)",
+                query: [
+                    FieldRule(name: "from", kind: .text(maxLength: 10)), FieldRule(name: "to", kind: .text(maxLength: 10)),
+                    FieldRule(name: "tenant_id", kind: .uuid), FieldRule(name: "api_key_id", kind: .uuid),
+                    FieldRule(name: "model", kind: .text(maxLength: 256)), FieldRule(name: "group_by", kind: .text(maxLength: 64)),
+                ],
+                paginated: true
+            ),
+            Operation(
+                method: "get", path: "/v1/tenants/{id}/spend", summary: "A tenant's spend: totals and a per-day series",
+                query: [FieldRule(name: "from", kind: .text(maxLength: 10)), FieldRule(name: "to", kind: .text(maxLength: 10))]
+            ),
         ]
         return operations
     }

@@ -1,0 +1,67 @@
+import FairwayCore
+import Foundation
+
+/// Sums request-log events into rows of the `daily_spend` grain (day, tenant, key, model, deployment).
+///
+/// Pure, so the arithmetic is tested without a database, and so one batch's upsert names each grain row once
+/// (Postgres refuses an `ON CONFLICT DO UPDATE` that touches the same row twice in one statement).
+public struct SpendRollup: Sendable, Equatable {
+    public struct Grain: Hashable, Sendable, Comparable {
+        public var day: String
+        public var tenantID: UUID
+        public var apiKeyID: UUID
+        public var modelName: String
+        public var deploymentID: UUID?
+
+        public static func < (lhs: Grain, rhs: Grain) -> Bool {
+            (lhs.day, lhs.tenantID.uuidString, lhs.apiKeyID.uuidString, lhs.modelName, lhs.deploymentID?.uuidString ?? "")
+                < (rhs.day, rhs.tenantID.uuidString, rhs.apiKeyID.uuidString, rhs.modelName, rhs.deploymentID?.uuidString ?? "")
+        }
+    }
+
+    public struct Measures: Equatable, Sendable {
+        public var requests: Int64 = 0
+        public var succeeded: Int64 = 0
+        public var failed: Int64 = 0
+        public var cacheHits: Int64 = 0
+        public var promptTokens: Int64 = 0
+        public var completionTokens: Int64 = 0
+        public var cachedTokens: Int64 = 0
+        public var costUSD: Decimal = 0
+        public var latencyMSSum: Int64 = 0
+
+        public init() {}
+
+        mutating func add(_ event: RequestLogEvent) {
+            requests += 1
+            if event.succeeded { succeeded += 1 } else { failed += 1 }
+            if event.cacheHit { cacheHits += 1 }
+            promptTokens += event.promptTokens
+            completionTokens += event.completionTokens
+            cachedTokens += event.cachedTokens
+            costUSD += event.costUSD
+            latencyMSSum += Int64(event.latencyMS)
+        }
+    }
+
+    public private(set) var rows: [Grain: Measures] = [:]
+
+    public init() {}
+
+    public init(_ events: some Sequence<RequestLogEvent>) {
+        for event in events { add(event) }
+    }
+
+    public mutating func add(_ event: RequestLogEvent) {
+        let grain = Grain(
+            day: event.day, tenantID: event.tenantID, apiKeyID: event.apiKeyID,
+            modelName: event.modelName, deploymentID: event.deploymentID
+        )
+        rows[grain, default: Measures()].add(event)
+    }
+
+    /// Rows in a stable order, so concurrent writers lock grain rows in the same order and cannot deadlock.
+    public var sortedRows: [(grain: Grain, measures: Measures)] {
+        rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}

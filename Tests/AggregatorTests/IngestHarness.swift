@@ -1,0 +1,119 @@
+import Aggregator
+import FairwayCore
+import FairwayPostgres
+import FairwayRedis
+import FairwayTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// A migrated database and a private Redis (the stream name is global, so each test gets its own server).
+struct IngestHarness: Sendable {
+    let database: TestDatabase
+    let client: PostgresClient
+    let redisServer: RedisServerProcess
+    let redis: RedisClient
+    let logger = Logger(label: "test.aggregator")
+
+    static func with(_ body: @Sendable (IngestHarness) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            try await database.withClient { client in
+                try await MigrationRunner(migrations: try Migration.embedded(), logger: TestDatabase.logger).run(on: client)
+                let server = try await RedisServerProcess()
+                let redis = RedisClient(configuration: server.configuration)
+                do {
+                    try await body(IngestHarness(database: database, client: client, redisServer: server, redis: redis))
+                } catch {
+                    redis.close()
+                    await server.stop()
+                    throw error
+                }
+                redis.close()
+                await server.stop()
+            }
+        }
+    }
+
+    func settings(_ name: String, batchSize: Int = 500) -> IngestSettings {
+        IngestSettings(consumerName: name, batchSize: batchSize, batchWait: .milliseconds(100), reclaimIdle: .seconds(1), trimInterval: .seconds(1))
+    }
+
+    func consumer(_ name: String, batchSize: Int = 500) -> StreamConsumer {
+        StreamConsumer(redis: redis, writer: RequestLogWriter(client: client, logger: logger), settings: settings(name, batchSize: batchSize), logger: logger)
+    }
+
+    /// Runs the consumers while `body` runs; cancels them afterwards.
+    func running<T: Sendable>(_ consumers: [StreamConsumer], _ body: () async throws -> T) async throws -> T {
+        let tasks = consumers.map { consumer in Task { try await consumer.run() } }
+        defer { tasks.forEach { $0.cancel() } }
+        return try await body()
+    }
+
+    func scalar<T: PostgresDecodable & Sendable>(_ sql: String, as type: T.Type) async throws -> T? {
+        for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(T.self) {
+            return value
+        }
+        return nil
+    }
+
+    /// Waits until `request_logs` holds `count` rows; false after `timeout`.
+    func waitForStored(_ count: Int, timeout: Duration = .seconds(60)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await scalar("SELECT count(*)::int FROM request_logs", as: Int.self)) == count { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    static let rollupFromLogs = """
+        SELECT (started_at AT TIME ZONE 'UTC')::date AS day, tenant_id, api_key_id, model_name, deployment_id,
+               count(*)::int8 AS requests, (count(*) FILTER (WHERE status_code < 400))::int8 AS succeeded,
+               (count(*) FILTER (WHERE status_code >= 400))::int8 AS failed,
+               (count(*) FILTER (WHERE cache_hit))::int8 AS cache_hits, sum(prompt_tokens)::int8 AS prompt_tokens,
+               sum(completion_tokens)::int8 AS completion_tokens, sum(cached_tokens)::int8 AS cached_tokens,
+               sum(cost_usd) AS cost_usd, sum(latency_ms)::int8 AS latency_ms_sum
+        FROM request_logs GROUP BY 1, 2, 3, 4, 5
+        """
+
+    static let rollupColumns = """
+        day, tenant_id, api_key_id, model_name, deployment_id, requests, succeeded, failed, cache_hits, prompt_tokens,
+        completion_tokens, cached_tokens, cost_usd, latency_ms_sum
+        """
+
+    /// Rows that differ between `daily_spend` and a direct GROUP BY over `request_logs` (0 when they agree exactly).
+    func rollupDifferences() async throws -> Int {
+        try await scalar(
+            """
+            SELECT count(*)::int FROM (
+                (SELECT \(Self.rollupColumns) FROM daily_spend EXCEPT ALL \(Self.rollupFromLogs))
+                UNION ALL
+                (\(Self.rollupFromLogs) EXCEPT ALL SELECT \(Self.rollupColumns) FROM daily_spend)
+            ) AS differences
+            """,
+            as: Int.self
+        ) ?? -1
+    }
+
+    /// Requests, tokens and cost as `daily_spend` has them.
+    func spendTotals() async throws -> (requests: Int64, promptTokens: Int64, cost: Decimal) {
+        for try await (requests, prompt, cost) in try await client.query(
+            "SELECT coalesce(sum(requests), 0)::int8, coalesce(sum(prompt_tokens), 0)::int8, coalesce(sum(cost_usd), 0)::text FROM daily_spend",
+            logger: logger
+        ).decode((Int64, Int64, String).self) {
+            return (requests, prompt, Decimal(string: cost, locale: Locale(identifier: "en_US_POSIX")) ?? -1)
+        }
+        return (0, 0, 0)
+    }
+
+    /// Asserts `daily_spend` holds exactly `events`, each once, and agrees with `request_logs`.
+    func expectExactly(_ events: [RequestLogEvent], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        #expect(try await scalar("SELECT count(*)::int FROM request_logs", as: Int.self) == events.count, sourceLocation: sourceLocation)
+        let totals = try await spendTotals()
+        #expect(totals.requests == Int64(events.count), sourceLocation: sourceLocation)
+        #expect(totals.promptTokens == events.reduce(0) { $0 + $1.promptTokens }, sourceLocation: sourceLocation)
+        #expect(totals.cost == events.reduce(Decimal(0)) { $0 + $1.costUSD }, sourceLocation: sourceLocation)
+        #expect(try await rollupDifferences() == 0, sourceLocation: sourceLocation)
+    }
+}
