@@ -153,6 +153,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "fairway-bench-ingest",
+            dependencies: [
+                "Aggregator", "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "bench/Ingest",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "FairwayTestSupport",

@@ -90,6 +90,8 @@ public struct DatabaseConfiguration: Sendable {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        // Every session in UTC: days in rollups and times in API responses never depend on the server's zone.
+        configuration.options.additionalStartupParameters = [("TimeZone", "UTC")]
         return configuration
     }
 }

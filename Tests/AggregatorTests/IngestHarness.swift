@@ -35,12 +35,34 @@ struct IngestHarness: Sendable {
         }
     }
 
-    func settings(_ name: String, batchSize: Int = 500) -> IngestSettings {
-        IngestSettings(consumerName: name, batchSize: batchSize, batchWait: .milliseconds(100), reclaimIdle: .seconds(1), trimInterval: .seconds(1))
+    /// Settings for a test consumer. The reclaim idle is long: in normal operation no entry is taken over, so each
+    /// is delivered once; the crash drill uses a short one on purpose.
+    func settings(_ name: String, batchSize: Int = 500, reclaimIdle: Duration = .seconds(30)) -> IngestSettings {
+        IngestSettings(
+            consumerName: name, batchSize: batchSize, batchWait: .milliseconds(100), reclaimIdle: reclaimIdle,
+            trimInterval: .seconds(1), attemptDeadline: .seconds(5)
+        )
     }
 
     func consumer(_ name: String, batchSize: Int = 500) -> StreamConsumer {
         StreamConsumer(redis: redis, writer: RequestLogWriter(client: client, logger: logger), settings: settings(name, batchSize: batchSize), logger: logger)
+    }
+
+    /// Refuses new connections to the test database and cuts the existing ones for `duration`, then lets them in again.
+    func postgresOutage(for duration: Duration, during: () async throws -> Void = {}) async throws {
+        let admin = try DatabaseConfiguration(url: try TestServers.databaseURL(), variable: "FAIRWAY_TEST_DATABASE_URL")
+        try await TestDatabase.withClient(admin) { adminClient in
+            let name = database.name
+            _ = try await adminClient.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS false"), logger: logger)
+            _ = try await adminClient.query(
+                PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()"),
+                logger: logger
+            )
+            let started = ContinuousClock.now
+            try await during()
+            try await Task.sleep(until: started + duration)
+            _ = try await adminClient.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS true"), logger: logger)
+        }
     }
 
     /// Runs the consumers while `body` runs; cancels them afterwards.

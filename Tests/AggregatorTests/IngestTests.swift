@@ -94,23 +94,23 @@ struct IngestTests {
 
     @Test func postgresOutageLosesNothing() async throws {
         try await IngestHarness.with { harness in
-            let events = SyntheticEvents().make(4_000, seed: 21)
-            let admin = try DatabaseConfiguration(url: try TestServers.databaseURL(), variable: "FAIRWAY_TEST_DATABASE_URL")
+            let events = SyntheticEvents().make(6_000, seed: 21)
             try await harness.running([harness.consumer("a", batchSize: 200)]) { () async throws in
-                try await SyntheticEvents.publish(Array(events.prefix(1_000)), to: harness.redis)
-                try await TestDatabase.withClient(admin) { adminClient in
-                    let name = harness.database.name
-                    // Postgres refuses the database for 10 s: existing sessions are cut, new ones rejected.
-                    _ = try await adminClient.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS false"), logger: harness.logger)
-                    _ = try await adminClient.query(
-                        PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()"),
-                        logger: harness.logger
-                    )
-                    try await SyntheticEvents.publish(Array(events.dropFirst(1_000)), to: harness.redis)
-                    try await Task.sleep(for: .seconds(10))
-                    _ = try await adminClient.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS true"), logger: harness.logger)
+                // Down before the consumer's first write.
+                try await harness.postgresOutage(for: .seconds(5)) {
+                    try await SyntheticEvents.publish(Array(events.prefix(2_000)), to: harness.redis)
                 }
-                #expect(try await harness.waitForStored(events.count, timeout: .seconds(90)))
+                let first = try await harness.waitForStored(2_000, timeout: .seconds(60))
+                #expect(first)
+                // Down for 10 s in the middle of the stream, sessions cut mid-batch.
+                let writer = Task { try await SyntheticEvents.publish(Array(events.dropFirst(2_000)), to: harness.redis, chunk: 50) }
+                while (try await harness.scalar("SELECT count(*)::int FROM request_logs", as: Int.self) ?? 0) < 2_400 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                try await harness.postgresOutage(for: .seconds(10))
+                try await writer.value
+                let all = try await harness.waitForStored(events.count, timeout: .seconds(90))
+                #expect(all)
             }
             try await harness.expectExactly(events)
         }

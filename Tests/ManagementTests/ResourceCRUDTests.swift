@@ -89,6 +89,8 @@ struct ResourceCRUDTests {
             let created = try await api.request(.post, base, json: resource.valid(0))
             #expect(created.status == .created, "\(created.body)")
             let key = try #require(created.json[resource.keyField].map { "\($0)" })
+            // Times are RFC 3339 in UTC whatever the database server's own time zone (the test server's is not UTC).
+            #expect((created.json["created_at"] as? String)?.hasSuffix("+00:00") == true, "\(created.body)")
             let fetched = try await api.request(.get, "\(base)/\(key)")
             #expect(fetched.status == .ok)
             #expect(fetched.json[resource.keyField].map { "\($0)" } == key)

@@ -52,7 +52,7 @@ fw_start_servers() {
     fw_as_postgres "$pg_bin/initdb" -D "$dir/pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/pg/initdb.log" 2>&1 \
         || { cat "$dir/pg/initdb.log" >&2; return 1; }
     fw_as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 start \
-        -o "-p $FW_PG_PORT -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB" \
+        -o "-p $FW_PG_PORT -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB -c timezone=Pacific/Auckland" \
         >/dev/null || { cat "$dir/pg/server.log" >&2; return 1; }
     export FW_PG_PORT
     export FW_DATABASE_URL="postgres://postgres@127.0.0.1:$FW_PG_PORT/postgres"

@@ -12,19 +12,23 @@ public struct IngestSettings: Sendable {
     public var reclaimIdle: Duration
     /// How often acknowledged entries are trimmed from the stream.
     public var trimInterval: Duration
+    /// Longest one Redis or Postgres step may take before it is abandoned and retried.
+    public var attemptDeadline: Duration
 
     public init(
         consumerName: String,
         batchSize: Int = 1000,
         batchWait: Duration = .seconds(1),
         reclaimIdle: Duration = .seconds(60),
-        trimInterval: Duration = .seconds(30)
+        trimInterval: Duration = .seconds(30),
+        attemptDeadline: Duration = .seconds(30)
     ) {
         self.consumerName = consumerName
         self.batchSize = batchSize
         self.batchWait = batchWait
         self.reclaimIdle = reclaimIdle
         self.trimInterval = trimInterval
+        self.attemptDeadline = attemptDeadline
     }
 
     public init(environment: EnvironmentReader, defaultConsumerName: String) throws(ConfigurationError) {

@@ -39,6 +39,9 @@ public final class StreamConsumer: Sendable, Service {
     private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
     public func run() async throws {
+        let redis = self.redis
+        let settings = self.settings
+        let writer = self.writer
         await retrying("create consumer group") {
             try await redis.xgroupCreate(RequestLogStream.key, group: RequestLogStream.group, startID: "0")
         }
@@ -76,12 +79,15 @@ public final class StreamConsumer: Sendable, Service {
 
     /// Takes over entries other consumers left pending for longer than `reclaimIdle`.
     func reclaim() async {
+        let redis = self.redis
+        let settings = self.settings
         var start = "0-0"
         repeat {
+            let from = start
             guard let claim = await retrying("reclaim pending entries", {
                 try await redis.xautoclaim(
                     RequestLogStream.key, group: RequestLogStream.group, consumer: settings.consumerName,
-                    minIdle: settings.reclaimIdle, start: start, count: settings.batchSize
+                    minIdle: settings.reclaimIdle, start: from, count: settings.batchSize
                 )
             }) else { return }
             if !claim.entries.isEmpty {
@@ -93,6 +99,8 @@ public final class StreamConsumer: Sendable, Service {
     }
 
     func process(_ entries: [RedisStreamEntry]) async {
+        let redis = self.redis
+        let writer = self.writer
         let started = ContinuousClock.now
         var events: [RequestLogEvent] = []
         var poison: [(RedisStreamEntry, String)] = []
@@ -104,8 +112,8 @@ public final class StreamConsumer: Sendable, Service {
             }
         }
         for (entry, reason) in poison {
-            var fields: [(String, String)] = [("original_id", entry.id), ("reason", reason)]
-            fields += entry.fields.sorted { $0.key < $1.key }
+            let fields: [(String, String)] = [("original_id", entry.id), ("reason", reason)]
+                + entry.fields.sorted { $0.key < $1.key }
             let added = await retrying("dead-letter entry") {
                 try await redis.xadd(RequestLogStream.deadLetterKey, fields: fields, approximateMaxLength: 100_000)
             }
@@ -115,7 +123,8 @@ public final class StreamConsumer: Sendable, Service {
                 "entry_id": "\(entry.id)", "reason": "\(reason)",
             ])
         }
-        guard let storedCount = await retrying("store batch in Postgres", { try await writer.write(events) }) else {
+        let decoded = events
+        guard let storedCount = await retrying("store batch in Postgres", { try await writer.write(decoded) }) else {
             return  // shutting down: leave the entries pending for redelivery
         }
         let ids = entries.map(\.id)
@@ -162,12 +171,14 @@ public final class StreamConsumer: Sendable, Service {
     }
 
     /// Runs `operation` until it succeeds, backing off between failures; nil only when the service is stopping.
-    private func retrying<T: Sendable>(_ what: String, _ operation: () async throws -> T) async -> T? {
+    /// Each attempt has a deadline, so a wait without one of its own (a connection lease while Postgres refuses
+    /// connections) is cancelled and retried instead of stalling the pipeline.
+    private func retrying<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) async -> T? {
         let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         var attempt = 0
         while true {
             do {
-                return try await operation()
+                return try await withDeadline(settings.attemptDeadline + settings.batchWait, operation)
             } catch {
                 if stopping { return nil }
                 if attempt == 0 || attempt % 20 == 0 {
