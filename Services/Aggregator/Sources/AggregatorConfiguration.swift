@@ -1,12 +1,6 @@
 import FairwayCore
 import FairwayRuntime
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Everything `fairway-aggregator` reads from its environment.
 public struct AggregatorConfiguration: Sendable {
     public static let defaultPort = 8082
@@ -20,16 +14,8 @@ public struct AggregatorConfiguration: Sendable {
 
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.common = try CommonSettings(environment: environment, defaultPort: Self.defaultPort)
-        self.ingest = try IngestSettings(environment: environment, defaultConsumerName: Self.defaultConsumerName())
+        self.ingest = try IngestSettings(environment: environment, defaultConsumerName: ProcessIdentity.hostnameAndPID(fallback: "aggregator"))
         self.partitionDaysAhead = try environment.int("FAIRWAY_PARTITION_DAYS_AHEAD", default: 7, in: 1...366)
         self.logRetentionDays = try environment.int("FAIRWAY_LOG_RETENTION_DAYS", default: 30, in: 1...3660)
-    }
-
-    static func defaultConsumerName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&buffer, buffer.count) == 0
-            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            : "aggregator"
-        return "\(host)-\(getpid())"
     }
 }

@@ -17,11 +17,8 @@ public struct AggregatorServer: Sendable {
     }
 
     public func makeApplication() throws -> some ApplicationProtocol {
-        let postgres = PostgresClient(
-            configuration: configuration.common.database.clientConfiguration,
-            backgroundLogger: logger
-        )
-        let redis = RedisClient(configuration: configuration.common.redis, logger: logger)
+        let clients = SharedClients(settings: configuration.common, logger: logger)
+        let (postgres, redis) = (clients.postgres, clients.redis)
         let schema = SchemaGate(client: postgres, requiredVersion: try Migration.requiredVersion(), logger: logger)
 
         let consumer = StreamConsumer(

@@ -16,11 +16,8 @@ public struct ManagementServer: Sendable {
     }
 
     public func makeApplication() throws -> some ApplicationProtocol {
-        let postgres = PostgresClient(
-            configuration: configuration.common.database.clientConfiguration,
-            backgroundLogger: logger
-        )
-        let redis = RedisClient(configuration: configuration.common.redis, logger: logger)
+        let clients = SharedClients(settings: configuration.common, logger: logger)
+        let (postgres, redis) = (clients.postgres, clients.redis)
         let migrations = try MigrationService(client: postgres, migrations: try Migration.embedded(), logger: logger)
 
         let router = ProcessBootstrap.router()

@@ -47,6 +47,17 @@ public struct ConfigStore: Sendable {
         }
     }
 
+    /// Runs a list query whose rows are (JSON text, cursor position), as every paginated route does.
+    func readPage(_ query: PostgresQuery) async throws -> [(String, String)] {
+        try await read { connection in
+            var rows: [(String, String)] = []
+            for try await row in try await connection.query(query, logger: logger).decode((String, String).self) {
+                rows.append(row)
+            }
+            return rows
+        }
+    }
+
     /// Runs `body` as one audited, versioned change by `actor`; `table` names the table for constraint errors.
     func change<T: Sendable>(
         actor: String,

@@ -81,13 +81,7 @@ struct ResourceRoutes: Sendable {
             ORDER BY \(order.map { "t.\($0)" }.joined(separator: ", "))
             LIMIT \(page.limit + 1)
             """
-        let rows = try await store.read { connection in
-            var rows: [(String, String)] = []
-            for try await row in try await connection.query(parameters.query(sql), logger: store.logger).decode((String, String).self) {
-                rows.append(row)
-            }
-            return rows
-        }
+        let rows = try await store.readPage(parameters.query(sql))
         return .page(rows: rows, limit: page.limit)
     }
 
