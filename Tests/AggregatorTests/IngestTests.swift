@@ -20,6 +20,12 @@ struct IngestTests {
             try await harness.running([harness.consumer("a")]) {
                 let stored = try await harness.waitForStored(events.count)
                 #expect(stored)
+                // Acknowledged entries are trimmed from the stream (the trim keeps the last delivered one).
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await harness.redis.xlen(RequestLogStream.key) > 1 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(try await harness.redis.xlen(RequestLogStream.key) <= 1)
             }
             try await harness.expectExactly(events)
             #expect(try await harness.scalar("SELECT count(DISTINCT day)::int FROM daily_spend", as: Int.self) == 3)
@@ -113,6 +119,24 @@ struct IngestTests {
                 #expect(all)
             }
             try await harness.expectExactly(events)
+        }
+    }
+
+    @Test func partitionsAreKeptAheadAndDroppedPastRetention() async throws {
+        try await IngestHarness.with { harness in
+            _ = try await harness.client.query("SELECT request_logs_ensure_partition('2020-01-01')", logger: harness.logger)
+            let maintainer = PartitionMaintainer(client: harness.client, daysAhead: 10, retentionDays: 30, logger: harness.logger)
+            #expect(try await maintainer.maintain() == 1)
+            let names = try await harness.client.query(
+                "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relname ~ '^request_logs_[0-9]{8}$'",
+                logger: harness.logger
+            )
+            var partitions: [String] = []
+            for try await list in names.decode(String.self) { partitions = list.split(separator: ",").map(String.init) }
+            #expect(!partitions.contains("request_logs_20200101"))
+            let formatter = Date.ISO8601FormatStyle().year().month().day().dateSeparator(.omitted)
+            let inTenDays = "request_logs_" + Date().addingTimeInterval(10 * 86_400).formatted(formatter)
+            #expect(partitions.contains(inTenDays), "\(partitions)")
         }
     }
 

@@ -24,7 +24,9 @@ struct ServiceBootTests {
             let env = try environment(databaseURL: database.url)
 
             // The relay started first waits for the schema that only management applies.
-            let relay = try ServiceBinary("fairway-relay", environment: env)
+            var relayEnv = env
+            relayEnv["FAIRWAY_LOG_FORMAT"] = "json"
+            let relay = try ServiceBinary("fairway-relay", environment: relayEnv)
             try await Task.sleep(for: .seconds(1))
             let early = await relay.get("/readyz")
             #expect(early.status == 503, "relay must not be ready before the schema exists: \(early)")
@@ -39,6 +41,14 @@ struct ServiceBootTests {
                 let metrics = await service.get("/metrics")
                 #expect(metrics.status == 200)
                 #expect(metrics.body.contains("fairway_build_info"), "\(service.name) /metrics:\n\(metrics.body)")
+            }
+
+            // FAIRWAY_LOG_FORMAT=json: every line the relay logged is one JSON object with level and message.
+            let relayLines = relay.child.output.split(separator: "\n").filter { !$0.isEmpty }
+            #expect(!relayLines.isEmpty)
+            for line in relayLines {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["level"] is String && object?["msg"] is String, "not a JSON log line: \(line)")
             }
 
             for service in [relay, aggregator, management] {

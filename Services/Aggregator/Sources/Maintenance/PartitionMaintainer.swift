@@ -48,14 +48,14 @@ public struct PartitionMaintainer: Service {
             guard locked else { return nil }
             _ = try await connection.query(
                 """
-                SELECT request_logs_ensure_partition((now() AT TIME ZONE 'UTC')::date + offset_days)
-                FROM generate_series(-1, \(daysAhead)) AS offset_days
+                SELECT request_logs_ensure_partition((now() AT TIME ZONE 'UTC')::date + offset_days::int)
+                FROM generate_series(-1, \(daysAhead)::int) AS offset_days
                 """,
                 logger: logger
             )
             var dropped = 0
             for try await value in try await connection.query(
-                "SELECT request_logs_drop_partitions_before((now() AT TIME ZONE 'UTC')::date - \(retentionDays))",
+                "SELECT request_logs_drop_partitions_before((now() AT TIME ZONE 'UTC')::date - \(retentionDays)::int)",
                 logger: logger
             ).decode(Int.self) {
                 dropped = value
