@@ -22,7 +22,8 @@ public struct RequestLogEvent: Sendable, Equatable {
     public var promptTokens: Int64
     public var completionTokens: Int64
     public var cachedTokens: Int64
-    public var costUSD: Decimal
+    /// Cost in 10⁻¹² USD (exact; see ``PicoDollars``).
+    public var costPicoUSD: Int64
     public var latencyMS: Int
     public var ttftMS: Int?
     public var queueMS: Int
@@ -34,7 +35,7 @@ public struct RequestLogEvent: Sendable, Equatable {
         requestID: UUID, startedAt: Int64, finishedAt: Int64, tenantID: UUID, apiKeyID: UUID, modelName: String,
         modelGroup: String? = nil, deploymentID: UUID? = nil, provider: String? = nil, endpoint: String,
         stream: Bool = false, statusCode: Int, errorType: String? = nil, promptTokens: Int64 = 0,
-        completionTokens: Int64 = 0, cachedTokens: Int64 = 0, costUSD: Decimal = 0, latencyMS: Int,
+        completionTokens: Int64 = 0, cachedTokens: Int64 = 0, costPicoUSD: Int64 = 0, latencyMS: Int,
         ttftMS: Int? = nil, queueMS: Int = 0, attempts: Int = 1, cacheHit: Bool = false, relayID: String
     ) {
         self.requestID = requestID
@@ -53,7 +54,7 @@ public struct RequestLogEvent: Sendable, Equatable {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.cachedTokens = cachedTokens
-        self.costUSD = costUSD
+        self.costPicoUSD = costPicoUSD
         self.latencyMS = latencyMS
         self.ttftMS = ttftMS
         self.queueMS = queueMS
@@ -61,6 +62,9 @@ public struct RequestLogEvent: Sendable, Equatable {
         self.cacheHit = cacheHit
         self.relayID = relayID
     }
+
+    /// The cost as a decimal amount of dollars.
+    public var costUSD: Decimal { PicoDollars.decimal(costPicoUSD) }
 
     /// Succeeded means the client got a 2xx or 3xx answer.
     public var succeeded: Bool { statusCode < 400 }
@@ -93,11 +97,11 @@ public struct RequestLogEvent: Sendable, Equatable {
     /// The stream fields, in a fixed order.
     public var fields: [(String, String)] {
         var fields: [(String, String)] = [
-            ("request_id", requestID.uuidString.lowercased()),
+            ("request_id", requestID.lowercaseText),
             ("started_at", String(startedAt)),
             ("finished_at", String(finishedAt)),
-            ("tenant_id", tenantID.uuidString.lowercased()),
-            ("api_key_id", apiKeyID.uuidString.lowercased()),
+            ("tenant_id", tenantID.lowercaseText),
+            ("api_key_id", apiKeyID.lowercaseText),
             ("model_name", modelName),
             ("endpoint", endpoint),
             ("stream", stream ? "1" : "0"),
@@ -105,7 +109,7 @@ public struct RequestLogEvent: Sendable, Equatable {
             ("prompt_tokens", String(promptTokens)),
             ("completion_tokens", String(completionTokens)),
             ("cached_tokens", String(cachedTokens)),
-            ("cost_usd", "\(costUSD)"),
+            ("cost_usd", PicoDollars.format(costPicoUSD)),
             ("latency_ms", String(latencyMS)),
             ("queue_ms", String(queueMS)),
             ("attempts", String(attempts)),
@@ -113,7 +117,7 @@ public struct RequestLogEvent: Sendable, Equatable {
             ("relay_id", relayID),
         ]
         if let modelGroup { fields.append(("model_group", modelGroup)) }
-        if let deploymentID { fields.append(("deployment_id", deploymentID.uuidString.lowercased())) }
+        if let deploymentID { fields.append(("deployment_id", deploymentID.lowercaseText)) }
         if let provider { fields.append(("provider", provider)) }
         if let errorType { fields.append(("error_type", errorType)) }
         if let ttftMS { fields.append(("ttft_ms", String(ttftMS))) }
@@ -133,7 +137,7 @@ public struct RequestLogEvent: Sendable, Equatable {
             return value
         }
         func uuid(_ name: String) throws(DecodingError) -> UUID {
-            guard let value = UUID(uuidString: try text(name)) else { throw DecodingError(field: name, reason: "not a UUID") }
+            guard let value = UUID(text: try text(name)) else { throw DecodingError(field: name, reason: "not a UUID") }
             return value
         }
         func integer(_ name: String, range: ClosedRange<Int64> = 0...Int64.max) throws(DecodingError) -> Int64 {
@@ -160,13 +164,12 @@ public struct RequestLogEvent: Sendable, Equatable {
         guard finishedAt >= startedAt else { throw DecodingError(field: "finished_at", reason: "before started_at") }
         let tenantID = try uuid("tenant_id")
         let apiKeyID = try uuid("api_key_id")
-        let cost = try text("cost_usd")
-        guard let costValue = Decimal(string: cost, locale: Locale(identifier: "en_US_POSIX")), costValue >= 0,
-              cost.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+" })
-        else { throw DecodingError(field: "cost_usd", reason: "not a non-negative decimal") }
+        guard let cost = PicoDollars.parse(try text("cost_usd")) else {
+            throw DecodingError(field: "cost_usd", reason: "not a non-negative decimal with at most 12 fractional digits")
+        }
         let deploymentID: UUID?
         if let text = optional("deployment_id") {
-            guard let value = UUID(uuidString: text) else { throw DecodingError(field: "deployment_id", reason: "not a UUID") }
+            guard let value = UUID(text: text) else { throw DecodingError(field: "deployment_id", reason: "not a UUID") }
             deploymentID = value
         } else {
             deploymentID = nil
@@ -188,7 +191,7 @@ public struct RequestLogEvent: Sendable, Equatable {
             promptTokens: try integer("prompt_tokens"),
             completionTokens: try integer("completion_tokens"),
             cachedTokens: try integer("cached_tokens"),
-            costUSD: costValue,
+            costPicoUSD: cost,
             latencyMS: Int(try integer("latency_ms", range: 0...Int64(Int32.max))),
             ttftMS: try optional("ttft_ms").map { _ throws(DecodingError) in Int(try integer("ttft_ms", range: 0...Int64(Int32.max))) },
             queueMS: Int(try integer("queue_ms", range: 0...Int64(Int32.max))),

@@ -43,7 +43,7 @@ public struct SyntheticEvents {
                 deploymentID: status == 502 ? nil : model.deployment, provider: "openai", endpoint: "/v1/chat/completions",
                 stream: random.next() % 2 == 0, statusCode: status, errorType: status == 200 ? nil : "upstream_error",
                 promptTokens: prompt, completionTokens: completion, cachedTokens: prompt / 4,
-                costUSD: Decimal(costMicros) / Decimal(1_000_000_000), latencyMS: latency,
+                costPicoUSD: costMicros * 1_000, latencyMS: latency,
                 ttftMS: status == 200 ? latency / 3 : nil, queueMS: Int(random.next() % 50), attempts: status == 502 ? 2 : 1,
                 cacheHit: random.next() % 20 == 0, relayID: "relay-test"
             )

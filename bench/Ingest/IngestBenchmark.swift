@@ -14,7 +14,16 @@ import PostgresNIO
 
 @main
 struct IngestBenchmark {
-    static func main() async throws {
+    static func main() async {
+        do {
+            try await run()
+        } catch {
+            FileHandle.standardError.write(Data("fairway-bench-ingest: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run() async throws {
         var events = 100_000
         var batchSizes = [500, 1000, 5000]
         var arguments = CommandLine.arguments.dropFirst().makeIterator()

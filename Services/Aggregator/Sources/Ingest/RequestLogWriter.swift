@@ -13,6 +13,9 @@ public final class RequestLogWriter: Sendable {
     /// Held shared by every batch and exclusively by `rebuild`, so a rebuild never interleaves with live ingestion.
     static let rollupLockKey: Int64 = 0x6661_6972_7370_656E
 
+    /// Stands for "no deployment" in bound UUID arrays (arrays of optionals cannot be bound); turned into NULL in SQL.
+    static let noDeployment = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
     private let client: PostgresClient
     private let logger: Logger
     private let ensuredDays = NIOLockedValueBox<Set<String>>([])
@@ -29,8 +32,20 @@ public final class RequestLogWriter: Sendable {
         let events = batch.filter { seen.insert($0.requestID).inserted }
         guard !events.isEmpty else { return 0 }
         try await ensurePartitions(for: Set(events.map(\.day)))
+        do {
+            return try await store(events)
+        } catch let error as PostgresTransactionError {
+            if let cause = error.closureError as? PSQLError, cause.serverInfo?[.sqlState] == "23514" {
+                // "no partition of relation found for row": retention dropped a day this process had made. Forget
+                // what we made so the retry creates it again.
+                ensuredDays.withLockedValue { $0.removeAll() }
+            }
+            throw error
+        }
+    }
 
-        return try await client.withTransaction(logger: logger) { connection in
+    private func store(_ events: [RequestLogEvent]) async throws -> Int {
+        try await client.withTransaction(logger: logger) { connection in
             _ = try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.rollupLockKey))", logger: logger)
             var inserted = Set<UUID>()
             for try await id in try await connection.query(Self.insertQuery(events), logger: logger).decode(UUID.self) {
@@ -66,7 +81,7 @@ public final class RequestLogWriter: Sendable {
         let keys = events.map(\.apiKeyID)
         let models = events.map(\.modelName)
         let groups = events.map { $0.modelGroup ?? "" }
-        let deployments = events.map { $0.deploymentID?.uuidString ?? "" }
+        let deployments = events.map { $0.deploymentID ?? Self.noDeployment }
         let providers = events.map { $0.provider ?? "" }
         let endpoints = events.map(\.endpoint)
         let streams = events.map(\.stream)
@@ -75,7 +90,7 @@ public final class RequestLogWriter: Sendable {
         let prompt = events.map(\.promptTokens)
         let completion = events.map(\.completionTokens)
         let cached = events.map(\.cachedTokens)
-        let costs = events.map { "\($0.costUSD)" }
+        let costs = events.map(\.costPicoUSD)
         let latency = events.map(\.latencyMS)
         let ttft = events.map { $0.ttftMS ?? -1 }
         let queue = events.map(\.queueMS)
@@ -90,19 +105,19 @@ public final class RequestLogWriter: Sendable {
             SELECT e.request_id,
                    'epoch'::timestamptz + e.started_us * interval '1 microsecond',
                    'epoch'::timestamptz + e.finished_us * interval '1 microsecond',
-                   e.tenant_id, e.api_key_id, e.model_name, NULLIF(e.model_group, ''), NULLIF(e.deployment_id, '')::uuid,
+                   e.tenant_id, e.api_key_id, e.model_name, NULLIF(e.model_group, ''), NULLIF(e.deployment_id, \(Self.noDeployment)),
                    NULLIF(e.provider, ''), e.endpoint, e.stream, e.status_code, NULLIF(e.error_type, ''),
-                   e.prompt_tokens, e.completion_tokens, e.cached_tokens, e.cost_usd::numeric, e.latency_ms,
+                   e.prompt_tokens, e.completion_tokens, e.cached_tokens, e.cost_pico::numeric / 1000000000000, e.latency_ms,
                    NULLIF(e.ttft_ms, -1), e.queue_ms, e.attempts, e.cache_hit, e.relay_id
             FROM unnest(
                 \(requestIDs)::uuid[], \(started)::int8[], \(finished)::int8[], \(tenants)::uuid[], \(keys)::uuid[],
-                \(models)::text[], \(groups)::text[], \(deployments)::text[], \(providers)::text[], \(endpoints)::text[],
+                \(models)::text[], \(groups)::text[], \(deployments)::uuid[], \(providers)::text[], \(endpoints)::text[],
                 \(streams)::bool[], \(statuses)::int8[], \(errors)::text[], \(prompt)::int8[], \(completion)::int8[],
-                \(cached)::int8[], \(costs)::text[], \(latency)::int8[], \(ttft)::int8[], \(queue)::int8[],
+                \(cached)::int8[], \(costs)::int8[], \(latency)::int8[], \(ttft)::int8[], \(queue)::int8[],
                 \(attempts)::int8[], \(cacheHits)::bool[], \(relays)::text[]
             ) AS e(request_id, started_us, finished_us, tenant_id, api_key_id, model_name, model_group, deployment_id,
                    provider, endpoint, stream, status_code, error_type, prompt_tokens, completion_tokens, cached_tokens,
-                   cost_usd, latency_ms, ttft_ms, queue_ms, attempts, cache_hit, relay_id)
+                   cost_pico, latency_ms, ttft_ms, queue_ms, attempts, cache_hit, relay_id)
             ON CONFLICT DO NOTHING
             RETURNING request_id
             """
@@ -114,7 +129,7 @@ public final class RequestLogWriter: Sendable {
         let tenants = rows.map(\.grain.tenantID)
         let keys = rows.map(\.grain.apiKeyID)
         let models = rows.map(\.grain.modelName)
-        let deployments = rows.map { $0.grain.deploymentID?.uuidString ?? "" }
+        let deployments = rows.map { $0.grain.deploymentID ?? Self.noDeployment }
         let requests = rows.map(\.measures.requests)
         let succeeded = rows.map(\.measures.succeeded)
         let failed = rows.map(\.measures.failed)
@@ -122,21 +137,21 @@ public final class RequestLogWriter: Sendable {
         let prompt = rows.map(\.measures.promptTokens)
         let completion = rows.map(\.measures.completionTokens)
         let cached = rows.map(\.measures.cachedTokens)
-        let costs = rows.map { "\($0.measures.costUSD)" }
+        let costs = rows.map(\.measures.costPicoUSD)
         let latency = rows.map(\.measures.latencyMSSum)
         return """
             INSERT INTO daily_spend AS d (
                 day, tenant_id, api_key_id, model_name, deployment_id, requests, succeeded, failed, cache_hits,
                 prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms_sum)
-            SELECT r.day::date, r.tenant_id, r.api_key_id, r.model_name, NULLIF(r.deployment_id, '')::uuid, r.requests,
-                   r.succeeded, r.failed, r.cache_hits, r.prompt_tokens, r.completion_tokens, r.cached_tokens,
-                   r.cost_usd::numeric, r.latency_ms_sum
+            SELECT r.day::date, r.tenant_id, r.api_key_id, r.model_name, NULLIF(r.deployment_id, \(Self.noDeployment)),
+                   r.requests, r.succeeded, r.failed, r.cache_hits, r.prompt_tokens, r.completion_tokens, r.cached_tokens,
+                   r.cost_pico::numeric / 1000000000000, r.latency_ms_sum
             FROM unnest(
-                \(days)::text[], \(tenants)::uuid[], \(keys)::uuid[], \(models)::text[], \(deployments)::text[],
+                \(days)::text[], \(tenants)::uuid[], \(keys)::uuid[], \(models)::text[], \(deployments)::uuid[],
                 \(requests)::int8[], \(succeeded)::int8[], \(failed)::int8[], \(cacheHits)::int8[], \(prompt)::int8[],
-                \(completion)::int8[], \(cached)::int8[], \(costs)::text[], \(latency)::int8[]
+                \(completion)::int8[], \(cached)::int8[], \(costs)::int8[], \(latency)::int8[]
             ) AS r(day, tenant_id, api_key_id, model_name, deployment_id, requests, succeeded, failed, cache_hits,
-                   prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms_sum)
+                   prompt_tokens, completion_tokens, cached_tokens, cost_pico, latency_ms_sum)
             ON CONFLICT ON CONSTRAINT daily_spend_grain DO UPDATE SET
                 requests = d.requests + excluded.requests,
                 succeeded = d.succeeded + excluded.succeeded,
@@ -157,7 +172,7 @@ public final class RequestLogWriter: Sendable {
         for event in events {
             latest[event.apiKeyID] = max(latest[event.apiKeyID] ?? 0, event.finishedAt)
         }
-        let ordered = latest.sorted { $0.key.uuidString < $1.key.uuidString }
+        let ordered = latest.sorted { UUID.byteOrder($0.key, $1.key) }
         let keys = ordered.map(\.key)
         let times = ordered.map(\.value)
         return """

@@ -14,8 +14,16 @@ public struct SpendRollup: Sendable, Equatable {
         public var deploymentID: UUID?
 
         public static func < (lhs: Grain, rhs: Grain) -> Bool {
-            (lhs.day, lhs.tenantID.uuidString, lhs.apiKeyID.uuidString, lhs.modelName, lhs.deploymentID?.uuidString ?? "")
-                < (rhs.day, rhs.tenantID.uuidString, rhs.apiKeyID.uuidString, rhs.modelName, rhs.deploymentID?.uuidString ?? "")
+            if lhs.day != rhs.day { return lhs.day < rhs.day }
+            if lhs.tenantID != rhs.tenantID { return UUID.byteOrder(lhs.tenantID, rhs.tenantID) }
+            if lhs.apiKeyID != rhs.apiKeyID { return UUID.byteOrder(lhs.apiKeyID, rhs.apiKeyID) }
+            if lhs.modelName != rhs.modelName { return lhs.modelName < rhs.modelName }
+            switch (lhs.deploymentID, rhs.deploymentID) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let left?, let right?): return UUID.byteOrder(left, right)
+            }
         }
     }
 
@@ -27,10 +35,13 @@ public struct SpendRollup: Sendable, Equatable {
         public var promptTokens: Int64 = 0
         public var completionTokens: Int64 = 0
         public var cachedTokens: Int64 = 0
-        public var costUSD: Decimal = 0
+        /// Exact, in 10⁻¹² USD.
+        public var costPicoUSD: Int64 = 0
         public var latencyMSSum: Int64 = 0
 
         public init() {}
+
+        public var costUSD: Decimal { PicoDollars.decimal(costPicoUSD) }
 
         mutating func add(_ event: RequestLogEvent) {
             requests += 1
@@ -39,7 +50,7 @@ public struct SpendRollup: Sendable, Equatable {
             promptTokens += event.promptTokens
             completionTokens += event.completionTokens
             cachedTokens += event.cachedTokens
-            costUSD += event.costUSD
+            costPicoUSD += event.costPicoUSD
             latencyMSSum += Int64(event.latencyMS)
         }
     }
