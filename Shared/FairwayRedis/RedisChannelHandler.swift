@@ -22,13 +22,14 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private struct Pending {
         var id: UInt64
         var expected: Int
-        var replies: [RESPValue]
         var promise: EventLoopPromise<[RESPValue]>
         var timeoutTask: Scheduled<Void>?
     }
 
     private let decoder = RESPReplyDecoder()
     private var pending = CircularBuffer<Pending>()
+    /// Replies gathered so far for the request first in line (kept outside the buffer so appends never copy).
+    private var headReplies: [RESPValue] = []
     private var nextID: UInt64 = 0
     private var closedError: RedisError?
     private let pushHandler: (@Sendable (RESPValue) -> Void)?
@@ -57,7 +58,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                     self?.timedOut(id: id, context: context)
                 }
             }
-            pending.append(Pending(id: id, expected: request.commands.count, replies: [], promise: promise, timeoutTask: timeoutTask))
+            pending.append(Pending(id: id, expected: request.commands.count, promise: promise, timeoutTask: timeoutTask))
         }
         context.write(wrapOutboundOut(buffer), promise: writePromise)
     }
@@ -88,12 +89,15 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             pushHandler(reply)
             return
         }
-        pending[pending.startIndex].replies.append(reply)
         let head = pending[pending.startIndex]
-        if head.replies.count == head.expected {
+        if headReplies.isEmpty { headReplies.reserveCapacity(head.expected) }
+        headReplies.append(reply)
+        if headReplies.count == head.expected {
             pending.removeFirst()
             head.timeoutTask?.cancel()
-            head.promise.succeed(head.replies)
+            let replies = headReplies
+            headReplies = []
+            head.promise.succeed(replies)
         }
     }
 
@@ -110,6 +114,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private func failAll(_ error: RedisError) {
         if closedError == nil { closedError = error }
+        headReplies = []
         while let entry = pending.popFirst() {
             entry.timeoutTask?.cancel()
             entry.promise.fail(error)

@@ -62,6 +62,11 @@ struct IngestTests {
             try await harness.running([first, second]) { () async throws in
                 try await SyntheticEvents.publish(events, to: harness.redis, chunk: 100)
                 #expect(try await harness.waitForStored(events.count))
+                // A batch is acknowledged just after its commit: wait for the last acknowledgement too.
+                let deadline = ContinuousClock.now + .seconds(10)
+                while first.acknowledgedCount + second.acknowledgedCount < events.count && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
             }
             #expect(first.acknowledgedCount > 0 && second.acknowledgedCount > 0, "\(first.acknowledgedCount) / \(second.acknowledgedCount)")
             #expect(first.acknowledgedCount + second.acknowledgedCount == events.count)
