@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/Aggregator/Sources",

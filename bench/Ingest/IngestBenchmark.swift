@@ -26,11 +26,13 @@ struct IngestBenchmark {
     static func run() async throws {
         var events = 100_000
         var batchSizes = [500, 1000, 5000]
+        var consumerCounts = [1]
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             switch argument {
             case "--events": events = Int(arguments.next() ?? "") ?? events
             case "--batch-sizes": batchSizes = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--consumers": consumerCounts = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
             default: print("unknown argument \(argument)"); exit(2)
             }
         }
@@ -48,8 +50,9 @@ struct IngestBenchmark {
             try await MigrationRunner(migrations: try Migration.embedded(), logger: logger).run(on: postgres)
             let synthetic = SyntheticEvents(tenants: 20, keysPerTenant: 5, models: 8, firstDay: "2026-03-01", days: 3)
             print("ingest benchmark: \(events) events per run, 20 tenants × 5 keys, 8 models, 3 days")
-            print("batch  publish ev/s  writer-only ev/s  end-to-end ev/s")
+            print("batch  consumers  publish ev/s  writer-only ev/s  end-to-end ev/s")
             for batchSize in batchSizes {
+            for consumerCount in consumerCounts {
                 let batch = synthetic.make(events, seed: UInt64(batchSize))
                 try await reset(postgres: postgres, redis: redis, logger: logger)
 
@@ -68,20 +71,25 @@ struct IngestBenchmark {
                 let publishStart = ContinuousClock.now
                 try await SyntheticEvents.publish(batch, to: redis, chunk: 1000)
                 let publishRate = Double(events) / (ContinuousClock.now - publishStart).seconds
-                let consumer = StreamConsumer(
-                    redis: redis, writer: RequestLogWriter(client: postgres, logger: logger),
-                    settings: IngestSettings(consumerName: "bench", batchSize: batchSize, batchWait: .milliseconds(50)),
-                    logger: logger
-                )
+                let consumers = (0..<consumerCount).map { index in
+                    StreamConsumer(
+                        redis: redis, writer: RequestLogWriter(client: postgres, logger: logger),
+                        settings: IngestSettings(consumerName: "bench-\(index)", batchSize: batchSize, batchWait: .milliseconds(50)),
+                        logger: logger
+                    )
+                }
                 let start = ContinuousClock.now
-                let task = Task { try await consumer.run() }
-                while consumer.acknowledgedCount < events {
+                let tasks = consumers.map { consumer in Task { try await consumer.run() } }
+                while consumers.reduce(0, { $0 + $1.acknowledgedCount }) < events {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 let endToEnd = Double(events) / (ContinuousClock.now - start).seconds
-                task.cancel()
-                _ = try? await task.value
-                print(String(format: "%5d  %12.0f  %16.0f  %15.0f", batchSize, publishRate, writerRate, endToEnd))
+                for task in tasks {
+                    task.cancel()
+                    _ = try? await task.value
+                }
+                print(String(format: "%5d  %9d  %12.0f  %16.0f  %15.0f", batchSize, consumerCount, publishRate, writerRate, endToEnd))
+            }
             }
         }
         redis.close()

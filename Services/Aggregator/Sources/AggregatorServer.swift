@@ -4,6 +4,7 @@ import FairwayRuntime
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// Wires the aggregator process: the request-log stream consumer between Redis and Postgres, plus its operational
 /// routes.
@@ -21,12 +22,12 @@ public struct AggregatorServer: Sendable {
         let (postgres, redis) = (clients.postgres, clients.redis)
         let schema = SchemaGate(client: postgres, requiredVersion: try Migration.requiredVersion(), logger: logger)
 
-        let consumer = StreamConsumer(
-            redis: redis,
-            writer: RequestLogWriter(client: postgres, logger: logger),
-            settings: configuration.ingest,
-            logger: logger
-        )
+        let writer = RequestLogWriter(client: postgres, logger: logger)
+        let consumers: [any Service] = (0..<configuration.consumers).map { index in
+            var settings = configuration.ingest
+            if configuration.consumers > 1 { settings.consumerName += "-\(index)" }
+            return StreamConsumer(redis: redis, writer: writer, settings: settings, logger: logger)
+        }
         let maintainer = PartitionMaintainer(
             client: postgres,
             daysAhead: configuration.partitionDaysAhead,
@@ -45,7 +46,7 @@ public struct AggregatorServer: Sendable {
             serverName: "fairway-aggregator",
             address: configuration.common.address,
             router: router,
-            services: [postgres, redis, schema, AggregatorPipeline(gate: schema, services: [consumer, maintainer])],
+            services: [postgres, redis, schema, AggregatorPipeline(gate: schema, services: consumers + [maintainer])],
             logger: logger
         )
     }

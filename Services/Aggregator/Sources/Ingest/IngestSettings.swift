@@ -4,7 +4,8 @@ import FairwayCore
 public struct IngestSettings: Sendable {
     /// Consumer name in the group; stable names (pod names) let a restarted aggregator resume its own pending entries.
     public var consumerName: String
-    /// Entries per XREADGROUP, and so per Postgres transaction (`FAIRWAY_BATCH_SIZE`).
+    /// Most entries per XREADGROUP, and so per Postgres transaction (`FAIRWAY_BATCH_SIZE`); batches are this large
+    /// only when a backlog has built up.
     public var batchSize: Int
     /// How long one XREADGROUP blocks waiting for entries (`FAIRWAY_BATCH_WAIT`).
     public var batchWait: Duration
@@ -17,7 +18,7 @@ public struct IngestSettings: Sendable {
 
     public init(
         consumerName: String,
-        batchSize: Int = 1000,
+        batchSize: Int = 5000,
         batchWait: Duration = .seconds(1),
         reclaimIdle: Duration = .seconds(60),
         trimInterval: Duration = .seconds(30),
@@ -34,7 +35,7 @@ public struct IngestSettings: Sendable {
     public init(environment: EnvironmentReader, defaultConsumerName: String) throws(ConfigurationError) {
         self.init(
             consumerName: environment.string("FAIRWAY_CONSUMER_NAME", default: defaultConsumerName),
-            batchSize: try environment.int("FAIRWAY_BATCH_SIZE", default: 1000, in: 1...10_000),
+            batchSize: try environment.int("FAIRWAY_BATCH_SIZE", default: 5000, in: 1...10_000),
             batchWait: try environment.seconds("FAIRWAY_BATCH_WAIT", default: .seconds(1), in: 0.01...60),
             reclaimIdle: try environment.seconds("FAIRWAY_RECLAIM_IDLE", default: .seconds(60), in: 0.1...86_400),
             trimInterval: try environment.seconds("FAIRWAY_TRIM_INTERVAL", default: .seconds(30), in: 1...86_400)
