@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "fairway-management", targets: ["fairway-management"]),
         .executable(name: "fairway-relay", targets: ["fairway-relay"]),
         .executable(name: "fairway-aggregator", targets: ["fairway-aggregator"]),
+        .executable(name: "fairway-mock-upstream", targets: ["fairway-mock-upstream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -151,6 +152,19 @@ let package = Package(
             name: "fairway-aggregator",
             dependencies: ["Aggregator"],
             path: "Services/Aggregator/Main",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tools
+        .executableTarget(
+            name: "fairway-mock-upstream",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tools/MockUpstream",
             swiftSettings: swiftSettings
         ),
 

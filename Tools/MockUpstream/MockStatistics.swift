@@ -1,0 +1,43 @@
+import Synchronization
+
+/// Counts what the mock served, for tests that assert how many upstream calls a relay made and what it sent.
+final class MockStatistics: Sendable {
+    private struct State {
+        var requests = 0
+        var byPath: [String: Int] = [:]
+        var lastBody: String = ""
+        var inFlight = 0
+        var maxInFlight = 0
+    }
+
+    private let state = Mutex(State())
+
+    func begin(path: String, body: String) {
+        state.withLock { state in
+            state.requests += 1
+            state.byPath[path, default: 0] += 1
+            state.lastBody = body
+            state.inFlight += 1
+            state.maxInFlight = max(state.maxInFlight, state.inFlight)
+        }
+    }
+
+    func end() {
+        state.withLock { $0.inFlight -= 1 }
+    }
+
+    func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// `{"requests":N,"in_flight":N,"max_in_flight":N,"by_path":{…},"last_body":…}`.
+    func json() -> String {
+        state.withLock { state in
+            let paths = state.byPath.sorted { $0.key < $1.key }
+                .map { "\(MockJSON.quote($0.key)):\($0.value)" }
+                .joined(separator: ",")
+            let last = state.lastBody.isEmpty ? "null" : state.lastBody
+            return "{\"requests\":\(state.requests),\"in_flight\":\(state.inFlight),\"max_in_flight\":\(state.maxInFlight),\"by_path\":{\(paths)},\"last_body\":\(last)}"
+        }
+    }
+}
