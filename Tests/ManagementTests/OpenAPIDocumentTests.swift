@@ -1,3 +1,4 @@
+import FairwayCore
 import FairwayRuntime
 import Hummingbird
 import Logging

@@ -1,3 +1,4 @@
+import FairwayCore
 import FairwayPostgres
 import FairwayRedis
 import FairwayRuntime

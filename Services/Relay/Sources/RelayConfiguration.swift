@@ -1,16 +1,48 @@
 import FairwayCore
 import FairwayRuntime
 
-/// Everything `fairway-relay` reads from its environment.
+/// Everything `fairway-relay` reads from its environment (defaults in the README).
 public struct RelayConfiguration: Sendable {
     public static let defaultPort = 8080
 
     public var common: CommonSettings
     /// Name in logs and request-log events; defaults to hostname + pid so replicas are told apart.
     public var relayID: String
+    public var keyCacheSize: Int
+    public var keyCacheTTL: Duration
+    public var keyNegativeTTL: Duration
+    public var configPollInterval: Duration
+    public var maxBodyBytes: Int
+    public var defaultMaxTokens: Int
+    public var upstreamConnectTimeout: Duration
+    public var upstreamFirstByteTimeout: Duration
+    public var cooldownFailures: Int
+    public var cooldownDuration: Duration
+    public var eventBufferSize: Int
+    /// The request-log spill file (used only while Redis is unreachable); keep it on a volume that survives restarts.
+    public var spillPath: String
 
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.common = try CommonSettings(environment: environment, defaultPort: Self.defaultPort)
         self.relayID = environment.string("FAIRWAY_RELAY_ID") ?? ProcessIdentity.hostnameAndPID(fallback: "relay")
+        self.keyCacheSize = try environment.int("FAIRWAY_KEY_CACHE_SIZE", default: 100_000, in: 1...10_000_000)
+        self.keyCacheTTL = try environment.seconds("FAIRWAY_KEY_CACHE_TTL", default: .seconds(60), in: 0.1...86_400)
+        self.keyNegativeTTL = try environment.seconds("FAIRWAY_KEY_NEGATIVE_TTL", default: .seconds(5), in: 0.1...3600)
+        self.configPollInterval = try environment.seconds("FAIRWAY_CONFIG_POLL_INTERVAL", default: .seconds(2), in: 0.05...300)
+        self.maxBodyBytes = try environment.int("FAIRWAY_MAX_BODY_BYTES", default: 8 << 20, in: 1024...(1 << 30))
+        self.defaultMaxTokens = try environment.int("FAIRWAY_DEFAULT_MAX_TOKENS", default: 1024, in: 1...10_000_000)
+        self.upstreamConnectTimeout = try environment.seconds("FAIRWAY_UPSTREAM_CONNECT_TIMEOUT", default: .seconds(5), in: 0.05...600)
+        self.upstreamFirstByteTimeout = try environment.seconds("FAIRWAY_UPSTREAM_FIRST_BYTE_TIMEOUT", default: .seconds(120), in: 0.05...3600)
+        self.cooldownFailures = try environment.int("FAIRWAY_COOLDOWN_FAILURES", default: 3, in: 1...1000)
+        self.cooldownDuration = try environment.seconds("FAIRWAY_COOLDOWN_SECS", default: .seconds(30), in: 0.1...86_400)
+        self.eventBufferSize = try environment.int("FAIRWAY_EVENT_BUFFER", default: 50_000, in: 1...10_000_000)
+        let spillDirectory = environment.string("FAIRWAY_SPILL_DIR", default: "/tmp/fairway-spill")
+        self.spillPath = environment.string("FAIRWAY_SPILL_FILE") ?? "\(spillDirectory)/\(relayID).events"
+    }
+
+    public var relaySettings: RelaySettings {
+        RelaySettings(
+            relayID: relayID, maxBodyBytes: maxBodyBytes, defaultMaxTokens: defaultMaxTokens, firstByteTimeout: upstreamFirstByteTimeout
+        )
     }
 }

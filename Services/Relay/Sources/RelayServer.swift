@@ -1,13 +1,19 @@
+import AsyncHTTPClient
+import FairwayCore
 import FairwayPostgres
 import FairwayRedis
 import FairwayRuntime
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
 
 /// Wires the relay process: config reads from Postgres, Redis for shared state, the OpenAI-compatible API.
 ///
-/// Readiness is the schema gate only: a relay keeps serving from its caches while Postgres or Redis are down (DESIGN
+/// Readiness means: the schema is there, a configuration snapshot was loaded, and request-log events can be kept. It
+/// does not follow Postgres or Redis afterwards: a relay keeps serving from its caches while they are down (DESIGN
 /// §4, §5.1), so taking it out of the load balancer then would turn a dependency blip into an outage.
 public struct RelayServer: Sendable {
     public let configuration: RelayConfiguration
@@ -22,16 +28,70 @@ public struct RelayServer: Sendable {
         let clients = SharedClients(settings: configuration.common, logger: logger)
         let (postgres, redis) = (clients.postgres, clients.redis)
         let schema = SchemaGate(client: postgres, requiredVersion: try Migration.requiredVersion(), logger: logger)
+        let cache = ConfigCache(
+            source: PostgresConfigSource(client: postgres, logger: logger),
+            keyCacheCapacity: configuration.keyCacheSize,
+            positiveTTL: configuration.keyCacheTTL,
+            negativeTTL: configuration.keyNegativeTTL,
+            logger: logger
+        )
+        let subscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [Invalidation.channel], logger: logger)
+        let synchronizer = ConfigSynchronizer(cache: cache, subscriber: subscriber, pollInterval: configuration.configPollInterval, logger: logger)
+        let emitter = RequestLogEmitter(
+            redis: redis, spillPath: configuration.spillPath, bufferLimit: configuration.eventBufferSize, logger: logger
+        )
+        let http = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
+        let pipeline = RelayPipeline(
+            authenticator: Authenticator(cache: cache),
+            cache: cache,
+            cooldowns: RedisCooldownStore(
+                redis: redis, threshold: configuration.cooldownFailures, duration: configuration.cooldownDuration, logger: logger
+            ),
+            admission: PassThroughAdmission(),
+            http: http.client,
+            events: emitter,
+            settings: configuration.relaySettings,
+            logger: logger
+        )
 
         let router = ProcessBootstrap.router()
-        OperationalRoutes(checks: [SchemaReadinessCheck(gate: schema)]).register(on: router)
+        router.add(middleware: RelayErrorMiddleware())
+        OperationalRoutes(checks: [
+            SchemaReadinessCheck(gate: schema),
+            ClosureReadinessCheck {
+                ReadinessResult(name: "config", ready: cache.isLoaded, detail: cache.isLoaded ? nil : "configuration snapshot not loaded yet")
+            },
+            ClosureReadinessCheck {
+                ReadinessResult(name: "events", ready: emitter.isHealthy, detail: emitter.isHealthy ? nil : "request-log events were lost; see logs")
+            },
+        ]).register(on: router)
+        RelayRoutes(pipeline: pipeline).register(on: router)
 
+        // Shut down in reverse: the server drains first, then events flush while Redis is still up.
         return ProcessBootstrap.application(
             serverName: "fairway-relay",
             address: configuration.common.address,
             router: router,
-            services: [postgres, redis, schema],
+            services: [postgres, redis, http, schema, subscriber, synchronizer, emitter],
             logger: logger
         )
+    }
+}
+
+/// The upstream HTTP client as a `Service`, so it is shut down after in-flight requests drained.
+struct UpstreamHTTPClient: Service {
+    let client: HTTPClient
+
+    init(connectTimeout: Duration, logger: Logger) {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .nanoseconds(UpstreamCall.nanoseconds(connectTimeout))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration, backgroundActivityLogger: logger)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }

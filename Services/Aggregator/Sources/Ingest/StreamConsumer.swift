@@ -41,8 +41,7 @@ public final class StreamConsumer: Sendable, Service {
     public func run() async throws {
         let redis = self.redis
         let settings = self.settings
-        let writer = self.writer
-        await retrying("create consumer group") {
+        _ = await retrying("create consumer group") {
             try await redis.xgroupCreate(RequestLogStream.key, group: RequestLogStream.group, startID: "0")
         }
         // Entries delivered to this consumer name before a restart come first.

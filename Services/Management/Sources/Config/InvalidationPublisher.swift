@@ -1,3 +1,4 @@
+import FairwayCore
 import FairwayRedis
 import Logging
 import Metrics

@@ -1,3 +1,4 @@
+import FairwayCore
 import PostgresNIO
 
 extension ResourceDefinition {

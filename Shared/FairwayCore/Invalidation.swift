@@ -26,6 +26,12 @@ public struct Invalidation: Sendable, Equatable, Codable {
         case version
     }
 
+    /// Reads a message as published; nil for anything that is not one.
+    public init?(json: String) {
+        guard let value = try? JSONDecoder().decode(Invalidation.self, from: Data(json.utf8)) else { return nil }
+        self = value
+    }
+
     public var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

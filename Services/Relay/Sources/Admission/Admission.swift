@@ -1,0 +1,51 @@
+import Foundation
+
+/// What admission is asked for one attempt on one deployment.
+public struct AdmissionRequest: Sendable {
+    public var tenant: Tenant
+    public var deployment: Deployment
+    /// Estimated tokens (prompt characters / 4 + `max_tokens` or a default).
+    public var estimatedTokens: Int64
+    public var requestID: UUID
+
+    public init(tenant: Tenant, deployment: Deployment, estimatedTokens: Int64, requestID: UUID) {
+        self.tenant = tenant
+        self.deployment = deployment
+        self.estimatedTokens = estimatedTokens
+        self.requestID = requestID
+    }
+}
+
+/// Why admission said no; mapped to 429 (the tenant's own quota) or 503 (the deployment is saturated).
+public enum AdmissionRefusal: Error, Sendable, Equatable {
+    case quotaExceeded(retryAfterSeconds: Int)
+    case capacityExceeded(retryAfterSeconds: Int)
+}
+
+/// A granted admission. `release` must be called exactly once on every exit path with the real usage, so the
+/// scheduler can correct the estimate; releasing twice is harmless (DESIGN §10: release is idempotent).
+public protocol AdmissionTicket: Sendable {
+    /// Time spent waiting for the slot.
+    var queued: Duration { get }
+    func release(actualTokens: Int64?) async
+}
+
+/// The seam the request path calls around each upstream attempt (DESIGN §5 step 4). Fair-share admission and TPM
+/// quotas implement it; until then ``PassThroughAdmission`` admits everything at once.
+public protocol Admission: Sendable {
+    func acquire(_ request: AdmissionRequest) async throws(AdmissionRefusal) -> any AdmissionTicket
+}
+
+/// Admits every request immediately and holds nothing.
+public struct PassThroughAdmission: Admission {
+    public init() {}
+
+    public func acquire(_ request: AdmissionRequest) async throws(AdmissionRefusal) -> any AdmissionTicket {
+        Ticket()
+    }
+
+    struct Ticket: AdmissionTicket {
+        var queued: Duration { .zero }
+        func release(actualTokens: Int64?) async {}
+    }
+}

@@ -1,0 +1,51 @@
+/// The HTTP request a provider wants sent upstream.
+public struct UpstreamRequest: Sendable {
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+}
+
+/// One upstream protocol. The relay speaks OpenAI to clients; a provider turns that into its own wire format and back.
+/// Adding a provider is one new type conforming to this protocol plus a case in ``ProviderKind``.
+public protocol UpstreamProvider: Sendable {
+    func supports(_ endpoint: RelayEndpoint) -> Bool
+
+    /// The upstream request for an OpenAI-shaped `body` whose `model` was already checked.
+    func makeRequest(endpoint: RelayEndpoint, body: JSONObject, deployment: Deployment, stream: Bool) throws(RelayError) -> UpstreamRequest
+
+    /// A successful non-streamed answer in OpenAI's shape, and its usage.
+    func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage)
+
+    /// An upstream error body in OpenAI's shape, for 4xx answers passed back to the client.
+    func translateError(status: Int, body: [UInt8]) -> [UInt8]
+
+    /// A fresh translator for one streamed answer.
+    func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator
+}
+
+/// Turns upstream server-sent events into OpenAI `data:` payloads, one stream at a time.
+public protocol StreamTranslator: Sendable {
+    /// The payloads to send to the client for one upstream event (`[DONE]` included, once, at the end).
+    mutating func translate(_ event: SSEEvent) throws(RelayError) -> [String]
+    /// Usage seen so far.
+    var usage: TokenUsage { get }
+    /// True once the upstream said the answer is complete.
+    var isComplete: Bool { get }
+}
+
+extension ProviderKind {
+    /// The provider implementation for this kind.
+    public var provider: any UpstreamProvider {
+        switch self {
+        case .openai: OpenAIProvider()
+        case .anthropic: AnthropicProvider()
+        }
+    }
+}
+
+extension JSONObject {
+    /// Joins an upstream `api_base` and a path without doubling or dropping the slash.
+    static func join(_ base: String, _ path: String) -> String {
+        base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
+    }
+}

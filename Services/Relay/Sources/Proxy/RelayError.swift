@@ -1,0 +1,65 @@
+import HTTPTypes
+import Hummingbird
+
+/// An error answered in OpenAI's shape, `{"error":{"message","type","param","code"}}`, which every OpenAI SDK maps
+/// to its exception types by status.
+public struct RelayError: Error, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var type: String
+    public var message: String
+    public var param: String?
+    public var code: String?
+    public var retryAfterSeconds: Int?
+
+    public init(status: HTTPResponse.Status, type: String, message: String, param: String? = nil, code: String? = nil, retryAfterSeconds: Int? = nil) {
+        self.status = status
+        self.type = type
+        self.message = message
+        self.param = param
+        self.code = code
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> RelayError {
+        RelayError(status: .badRequest, type: "invalid_request_error", message: message, param: param, code: code)
+    }
+
+    public static let unauthorized = RelayError(
+        status: .unauthorized, type: "invalid_request_error",
+        message: "Invalid API key. Send a valid Fairway key as 'Authorization: Bearer fw-…'.", code: "invalid_api_key"
+    )
+
+    public static let authUnavailable = RelayError(
+        status: .serviceUnavailable, type: "service_unavailable",
+        message: "The key could not be checked right now; retry shortly.", code: "auth_unavailable", retryAfterSeconds: 1
+    )
+
+    public static func modelNotFound(_ name: String) -> RelayError {
+        RelayError(
+            status: .notFound, type: "invalid_request_error",
+            message: "The model '\(name)' does not exist or you do not have access to it.", param: "model", code: "model_not_found"
+        )
+    }
+
+    public static func bodyTooLarge(limit: Int) -> RelayError {
+        RelayError(status: .contentTooLarge, type: "invalid_request_error", message: "Request body is larger than \(limit) bytes.", code: "request_too_large")
+    }
+
+    /// The error's JSON body.
+    public var json: JSON {
+        [
+            "error": [
+                "message": .string(message),
+                "type": .string(type),
+                "param": param.map(JSON.string) ?? .null,
+                "code": code.map(JSON.string) ?? .null,
+            ]
+        ]
+    }
+
+    public var response: Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+}

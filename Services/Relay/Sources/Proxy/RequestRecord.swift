@@ -1,0 +1,76 @@
+import FairwayCore
+import Foundation
+
+/// What the relay learns about one request as it goes, turned into its request-log event at the end (DESIGN §6).
+struct RequestRecord: Sendable {
+    let requestID: UUID
+    let startedAt: Int64
+    let startInstant: ContinuousClock.Instant
+    let key: AuthenticatedKey
+    let endpoint: RelayEndpoint
+    let relayID: String
+    var modelName = "unknown"
+    var modelGroup: String?
+    var deployment: Deployment?
+    var stream = false
+    var statusCode = 200
+    var errorType: String?
+    var usage = TokenUsage.zero
+    var firstTokenAt: ContinuousClock.Instant?
+    var queued: Duration = .zero
+    var attempts = 0
+
+    init(key: AuthenticatedKey, endpoint: RelayEndpoint, relayID: String) {
+        self.requestID = UUID.version7()
+        self.startedAt = Self.nowMicroseconds()
+        self.startInstant = .now
+        self.key = key
+        self.endpoint = endpoint
+        self.relayID = relayID
+    }
+
+    static func nowMicroseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+
+    mutating func fail(_ error: RelayError) {
+        statusCode = Int(error.status.code)
+        errorType = error.code ?? error.type
+    }
+
+    func event() -> RequestLogEvent {
+        let elapsed = ContinuousClock.now - startInstant
+        return RequestLogEvent(
+            requestID: requestID,
+            startedAt: startedAt,
+            finishedAt: max(startedAt, Self.nowMicroseconds()),
+            tenantID: key.tenant.id,
+            apiKeyID: key.key.id,
+            modelName: modelName,
+            modelGroup: modelGroup,
+            deploymentID: deployment?.id,
+            provider: deployment?.provider.rawValue,
+            endpoint: endpoint.rawValue,
+            stream: stream,
+            statusCode: statusCode,
+            errorType: errorType,
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+            cachedTokens: usage.cachedTokens,
+            costPicoUSD: deployment?.costPicoUSD(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0,
+            latencyMS: Self.milliseconds(elapsed),
+            ttftMS: firstTokenAt.map { Self.milliseconds($0 - startInstant) },
+            queueMS: Self.milliseconds(queued),
+            attempts: attempts,
+            cacheHit: false,
+            relayID: relayID
+        )
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(0, Int(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000)))
+    }
+}

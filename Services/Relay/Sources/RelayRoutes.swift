@@ -1,0 +1,57 @@
+import HTTPTypes
+import Hummingbird
+
+/// The OpenAI-compatible routes.
+struct RelayRoutes: Sendable {
+    let pipeline: RelayPipeline
+
+    func register(on router: Router<BasicRequestContext>) {
+        let pipeline = self.pipeline
+        for endpoint in RelayEndpoint.allCases {
+            router.post(RouterPath(endpoint.rawValue)) { request, _ in
+                await pipeline.handle(endpoint, request: request)
+            }
+        }
+        router.get("v1/models") { request, _ in
+            switch await pipeline.authenticate(request) {
+            case .failure(let error): return error.response
+            case .success:
+                let models = pipeline.cache.snapshot.modelNames.map(Self.model)
+                return Self.json(["object": "list", "data": .array(models)])
+            }
+        }
+        router.get("v1/models/{model}") { request, context in
+            switch await pipeline.authenticate(request) {
+            case .failure(let error): return error.response
+            case .success:
+                let name = context.parameters.get("model") ?? ""
+                guard pipeline.cache.snapshot.route(for: name) != nil else { return RelayError.modelNotFound(name).response }
+                return Self.json(Self.model(name))
+            }
+        }
+    }
+
+    static func model(_ name: String) -> JSON {
+        ["id": .string(name), "object": "model", "created": 0, "owned_by": "fairway"]
+    }
+
+    static func json(_ value: JSON) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: value.bytes)))
+    }
+}
+
+/// Answers unknown paths and methods in OpenAI's error shape instead of Hummingbird's default.
+struct RelayErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let relayError = RelayError(
+                status: error.status, type: error.status == .notFound ? "invalid_request_error" : "server_error",
+                message: error.status == .notFound ? "Unknown route \(request.method) \(request.uri.path)." : (error.body ?? "\(error.status)"),
+                code: error.status == .notFound ? "unknown_route" : nil
+            )
+            return relayError.response
+        }
+    }
+}
