@@ -229,6 +229,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Relay", "FairwayTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/RelayTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ServiceBootTests",
             dependencies: [
                 "FairwayTestSupport",

@@ -12,6 +12,8 @@ struct MockServer: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         let server = self
+        router.get("healthz") { _, _ in Self.json("{\"ok\":true}") }
+        router.get("readyz") { _, _ in Self.json("{\"ok\":true}") }
         router.get("mock/stats") { _, _ in
             Self.json(server.statistics.json())
         }
@@ -56,7 +58,7 @@ struct MockServer: Sendable {
         }
 
         let isAnthropic = path.hasSuffix("/messages")
-        statistics.begin(path: String(path), body: bodyData.isEmpty ? "" : String(decoding: bodyData, as: UTF8.self))
+        statistics.begin(path: request.uri.path, body: bodyData.isEmpty ? "" : String(decoding: bodyData, as: UTF8.self))
         var finished = false
         defer { if !finished { statistics.end() } }
 

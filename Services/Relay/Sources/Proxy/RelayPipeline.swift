@@ -62,6 +62,8 @@ public struct RelayPipeline: Sendable {
         do {
             let buffer = try await request.collectBody(upTo: settings.maxBodyBytes)
             bytes = Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            return finish(&record, .bodyTooLarge(limit: settings.maxBodyBytes))
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return finish(&record, .bodyTooLarge(limit: settings.maxBodyBytes))
         } catch {
