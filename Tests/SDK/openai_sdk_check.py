@@ -82,6 +82,9 @@ for model in (openai_model, anthropic_model):
                 arguments += call.function.arguments
     check(f"{model}: streamed tool call", names == {"get_weather"} and json.loads(arguments) == {"city": "Paris"}, (names, arguments))
 
+completion = client.completions.create(model=openai_model, prompt="Once upon a time", max_tokens=8)
+check("completions", bool(completion.choices[0].text) and completion.usage.completion_tokens > 0, completion)
+
 embedding = client.embeddings.create(model=openai_model, input=["one", "two"])
 check("embeddings", len(embedding.data) == 2 and len(embedding.data[0].embedding) > 0, embedding)
 

@@ -88,7 +88,8 @@ public struct RelayPipeline: Sendable {
                 "The model '\(parsed.model)' does not support \(endpoint.rawValue).", param: "model", code: "unsupported_endpoint"
             ))
         }
-        let health = await cooldowns.state(of: route.candidates.map(\.deployment.id))
+        // One candidate is tried whatever its health: skip the Redis round trip.
+        let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
         let order = router.order(route, coolingDown: health.coolingDown, rotation: rotation.next())
         return await attempt(order, parsed: parsed, health: health, record: &record)
     }
