@@ -75,6 +75,11 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(
+            name: "FairShare",
+            path: "Shared/FairShare",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FairwayRuntime",
             dependencies: [
                 "FairwayCore", "FairwayPostgres", "FairwayRedis",
@@ -104,7 +109,7 @@ let package = Package(
         .target(
             name: "Management",
             dependencies: [
-                "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
+                "FairShare", "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -122,7 +127,7 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
-                "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
+                "FairShare", "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -189,6 +194,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/FairwayTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FairShareTests",
+            dependencies: ["FairShare"],
+            path: "Tests/FairShareTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -18,7 +18,7 @@ public final class ChildProcess: @unchecked Sendable {
         process.environment = environment
         outputURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("fairway-test-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: outputURL)
         process.standardOutput = handle
         process.standardError = handle

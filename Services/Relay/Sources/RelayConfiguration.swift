@@ -1,3 +1,4 @@
+import FairShare
 import FairwayCore
 import FairwayRuntime
 
@@ -22,6 +23,8 @@ public struct RelayConfiguration: Sendable {
     /// The request-log spill file (used only while Redis is unreachable); keep it on a volume that survives restarts.
     public var spillPath: String
 
+    public var admission: AdmissionSettings
+
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.common = try CommonSettings(environment: environment, defaultPort: Self.defaultPort)
         self.relayID = environment.string("FAIRWAY_RELAY_ID") ?? ProcessIdentity.hostnameAndPID(fallback: "relay")
@@ -38,6 +41,17 @@ public struct RelayConfiguration: Sendable {
         self.eventBufferSize = try environment.int("FAIRWAY_EVENT_BUFFER", default: 50_000, in: 1...10_000_000)
         let spillDirectory = environment.string("FAIRWAY_SPILL_DIR", default: "/tmp/fairway-spill")
         self.spillPath = environment.string("FAIRWAY_SPILL_FILE") ?? "\(spillDirectory)/\(relayID).events"
+        let halfLife = try environment.seconds("FAIRWAY_FAIRSHARE_HALF_LIFE", default: .seconds(300), in: 1...86_400 * 30)
+        self.admission = AdmissionSettings(
+            halfLife: Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18,
+            mode: try environment.oneOf("FAIRWAY_FAIRSHARE_MODE", default: FairShareCalculator.Mode.hierarchical),
+            queueTimeout: try environment.seconds("FAIRWAY_QUEUE_TIMEOUT", default: .seconds(30), in: 0.01...3600),
+            maxQueueLength: try environment.int("FAIRWAY_MAX_QUEUE_LENGTH", default: 1000, in: 1...1_000_000),
+            leaseTTL: try environment.seconds("FAIRWAY_LEASE_TTL", default: .seconds(30), in: 1...3600),
+            pollInterval: try environment.seconds("FAIRWAY_ADMISSION_POLL_INTERVAL", default: .milliseconds(100), in: 0.005...10),
+            viewRefresh: try environment.seconds("FAIRWAY_FAIRSHARE_REFRESH", default: .milliseconds(250), in: 0.01...60),
+            replicasHint: try environment.int("FAIRWAY_RELAY_REPLICAS_HINT", default: 1, in: 1...10_000)
+        )
     }
 
     public var relaySettings: RelaySettings {

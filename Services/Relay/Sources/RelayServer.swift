@@ -40,6 +40,19 @@ public struct RelayServer: Sendable {
         let emitter = RequestLogEmitter(
             redis: redis, spillPath: configuration.spillPath, bufferLimit: configuration.eventBufferSize, logger: logger
         )
+        let admissionMetrics = AdmissionMetrics()
+        let view = FairShareView(redis: redis, cache: cache, settings: configuration.admission, logger: logger)
+        let wakeSubscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [AdmissionKeys.wakeChannel], logger: logger)
+        let wakeups = AdmissionWakeups(subscriber: wakeSubscriber)
+        let renewer = LeaseRenewer(redis: redis, ttl: configuration.admission.leaseTTL, logger: logger)
+        let admission = FairShareAdmission(
+            global: RedisAdmission(
+                redis: redis, view: view, wakeups: wakeups, renewer: renewer, settings: configuration.admission,
+                metrics: admissionMetrics, logger: logger
+            ),
+            local: LocalAdmission(view: view, wakeups: wakeups, settings: configuration.admission, metrics: admissionMetrics),
+            logger: logger
+        )
         let http = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
         let pipeline = RelayPipeline(
             authenticator: Authenticator(cache: cache),
@@ -47,7 +60,7 @@ public struct RelayServer: Sendable {
             cooldowns: RedisCooldownStore(
                 redis: redis, threshold: configuration.cooldownFailures, duration: configuration.cooldownDuration, logger: logger
             ),
-            admission: PassThroughAdmission(),
+            admission: admission,
             http: http.client,
             events: emitter,
             settings: configuration.relaySettings,
@@ -72,7 +85,7 @@ public struct RelayServer: Sendable {
             serverName: "fairway-relay",
             address: configuration.common.address,
             router: router,
-            services: [postgres, redis, http, schema, subscriber, synchronizer, emitter],
+            services: [postgres, redis, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter],
             logger: logger
         )
     }

@@ -20,6 +20,8 @@ public struct AdmissionRequest: Sendable {
 public enum AdmissionRefusal: Error, Sendable, Equatable {
     case quotaExceeded(retryAfterSeconds: Int)
     case capacityExceeded(retryAfterSeconds: Int)
+    /// The request was cancelled (client gone) while it waited.
+    case cancelled
 }
 
 /// A granted admission. `release` must be called exactly once on every exit path with the real usage, so the

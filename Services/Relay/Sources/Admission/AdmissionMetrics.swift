@@ -1,0 +1,62 @@
+import FairwayCore
+import Foundation
+import Metrics
+import Synchronization
+
+/// Admission's Prometheus metrics. In-flight and waiting gauges are this relay's own counts per deployment (sum them
+/// across relays for the global figure, which `GET /v1/fairshare` on management reads from Redis directly).
+public final class AdmissionMetrics: Sendable {
+    public enum Rejection: String, Sendable {
+        case queueFull = "queue_full"
+        case queueTimeout = "queue_timeout"
+        case quota
+        case cancelled
+    }
+
+    private struct Counts: Sendable {
+        var inFlight: [UUID: Int] = [:]
+        var waiting: [UUID: Int] = [:]
+    }
+
+    private let counts = Mutex(Counts())
+    private let admittedCounter = Counter(label: "fairway_admission_admitted_total")
+    let degraded = Gauge(label: "fairway_admission_degraded")
+
+    public init() {
+        degraded.record(0)
+    }
+
+    func admitted(deployment: UUID, tenant: UUID, queued: Duration) {
+        admittedCounter.increment()
+        Timer(label: "fairway_admission_queue_wait_seconds", dimensions: [("tenant", tenant.lowercaseText)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(Int64(AdmissionSettings.milliseconds(queued)) * 1_000_000)
+        let value = counts.withLock { counts -> Int in
+            counts.inFlight[deployment, default: 0] += 1
+            return counts.inFlight[deployment] ?? 0
+        }
+        Gauge(label: "fairway_admission_in_flight", dimensions: [("deployment", deployment.lowercaseText)]).record(value)
+    }
+
+    func released(_ deployment: UUID) {
+        let value = counts.withLock { counts -> Int in
+            counts.inFlight[deployment] = max(0, (counts.inFlight[deployment] ?? 0) - 1)
+            return counts.inFlight[deployment] ?? 0
+        }
+        Gauge(label: "fairway_admission_in_flight", dimensions: [("deployment", deployment.lowercaseText)]).record(value)
+    }
+
+    func joinedQueue(_ deployment: UUID) { updateWaiting(deployment, by: 1) }
+    func leftQueue(_ deployment: UUID) { updateWaiting(deployment, by: -1) }
+
+    private func updateWaiting(_ deployment: UUID, by delta: Int) {
+        let value = counts.withLock { counts -> Int in
+            counts.waiting[deployment] = max(0, (counts.waiting[deployment] ?? 0) + delta)
+            return counts.waiting[deployment] ?? 0
+        }
+        Gauge(label: "fairway_admission_waiting", dimensions: [("deployment", deployment.lowercaseText)]).record(value)
+    }
+
+    func rejected(_ reason: Rejection) {
+        Counter(label: "fairway_admission_rejected_total", dimensions: [("reason", reason.rawValue)]).increment()
+    }
+}

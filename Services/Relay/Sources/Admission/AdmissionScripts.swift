@@ -1,0 +1,143 @@
+import FairwayRedis
+
+/// The Lua scripts of global admission (DESIGN §5.1). All time comes from Redis `TIME`, never from relay clocks.
+///
+/// The acquire script claims every limit of a request at once — deployment slot, tenant concurrency, TPM tokens — or
+/// none; it also charges the estimated cost to the tenant's decayed usage. On a single Redis (or a Sentinel pair) that
+/// is one script over keys of several hash tags; on Redis Cluster it would be split into reserve/claim/refund steps
+/// (DESIGN §11).
+enum AdmissionScripts {
+    /// KEYS: dep slots, dep waiting, dep waiter expiry, tenant slots, tenant tokens, usage, epoch, active.
+    /// ARGV: lease, waiter, priority, capacity (0 = unlimited), tenant cap (0 = unlimited), lease TTL ms, waiter TTL ms,
+    /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0).
+    /// Returns {status, in flight, retry-after s}: 1 admitted, 0 wait, -1 queue full, -2 over TPM quota.
+    static let acquire = RedisScript("""
+        local t = redis.call('TIME')
+        local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local now = nowms / 1000
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowms)
+        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', nowms)
+        local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowms)
+        for _, w in ipairs(stale) do
+            redis.call('ZREM', KEYS[2], w)
+            redis.call('ZREM', KEYS[3], w)
+        end
+        local capacity = tonumber(ARGV[4])
+        local tenantCap = tonumber(ARGV[5])
+        local inflight = redis.call('ZCARD', KEYS[1])
+        local function leaveQueue()
+            redis.call('ZREM', KEYS[2], ARGV[2])
+            redis.call('ZREM', KEYS[3], ARGV[2])
+        end
+        if tenantCap > 0 and redis.call('ZCARD', KEYS[4]) >= tenantCap then
+            -- At its own cap: wait without holding a place others could use.
+            leaveQueue()
+            return {0, inflight, 0}
+        end
+        local admit = false
+        if capacity == 0 then
+            admit = true
+        elseif capacity - inflight > 0 then
+            local ahead
+            if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+                redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+                ahead = redis.call('ZRANK', KEYS[2], ARGV[2])
+            else
+                ahead = redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[3])
+            end
+            admit = ahead < capacity - inflight
+        end
+        if admit then
+            local limit = tonumber(ARGV[11])
+            if limit > 0 then
+                local bucket = redis.call('HMGET', KEYS[5], 'tokens', 'ts')
+                local tokens = tonumber(bucket[1]) or limit
+                local ts = tonumber(bucket[2]) or now
+                tokens = math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
+                local need = math.min(tonumber(ARGV[10]), limit)
+                if tokens < need then
+                    leaveQueue()
+                    return {-2, inflight, math.ceil((need - tokens) * 60 / limit)}
+                end
+                redis.call('HSET', KEYS[5], 'tokens', tokens - need, 'ts', now)
+                redis.call('EXPIRE', KEYS[5], 120)
+            end
+            local expiry = nowms + tonumber(ARGV[6])
+            redis.call('ZADD', KEYS[1], expiry, ARGV[1])
+            if tenantCap > 0 then redis.call('ZADD', KEYS[4], expiry, ARGV[1]) end
+            leaveQueue()
+            local halfLife = tonumber(ARGV[13])
+            local epoch = tonumber(redis.call('GET', KEYS[7]) or '0')
+            if epoch == 0 then
+                epoch = now
+                redis.call('SET', KEYS[7], tostring(now))
+            end
+            if (now - epoch) / halfLife >= 32 then
+                local factor = 2 ^ ((now - epoch) / halfLife)
+                local all = redis.call('HGETALL', KEYS[6])
+                for i = 1, #all, 2 do
+                    redis.call('HSET', KEYS[6], all[i], tostring(tonumber(all[i + 1]) / factor))
+                end
+                epoch = now
+                redis.call('SET', KEYS[7], tostring(now))
+            end
+            local cost = tonumber(ARGV[12])
+            if cost > 0 then
+                redis.call('HINCRBYFLOAT', KEYS[6], ARGV[9], string.format('%.17g', cost * 2 ^ ((now - epoch) / halfLife)))
+            end
+            redis.call('ZADD', KEYS[8], now, ARGV[9])
+            return {1, inflight + 1, 0}
+        end
+        if ARGV[14] == '1' then
+            if not redis.call('ZSCORE', KEYS[2], ARGV[2]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
+                return {-1, inflight, 0}
+            end
+            redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+            redis.call('ZADD', KEYS[3], nowms + tonumber(ARGV[7]), ARGV[2])
+            redis.call('ZADD', KEYS[8], now, ARGV[9])
+        end
+        return {0, inflight, 0}
+        """)
+
+    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting.
+    /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, cost correction, half-life s, wake channel, deployment.
+    /// Idempotent: only the call that removes the lease settles anything. Returns 1 when it did.
+    static let release = RedisScript("""
+        local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        if removed == 0 then return 0 end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+        local limit = tonumber(ARGV[5])
+        if limit > 0 then
+            local bucket = redis.call('HMGET', KEYS[3], 'tokens', 'ts')
+            local tokens = tonumber(bucket[1]) or limit
+            local ts = tonumber(bucket[2]) or now
+            tokens = math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
+            tokens = math.min(limit, tokens + math.min(tonumber(ARGV[3]), limit) - tonumber(ARGV[4]))
+            redis.call('HSET', KEYS[3], 'tokens', tokens, 'ts', now)
+            redis.call('EXPIRE', KEYS[3], 120)
+        end
+        local correction = tonumber(ARGV[6])
+        if correction ~= 0 then
+            local epoch = tonumber(redis.call('GET', KEYS[5]) or tostring(now))
+            redis.call('HINCRBYFLOAT', KEYS[4], ARGV[2], string.format('%.17g', correction * 2 ^ ((now - epoch) / tonumber(ARGV[7]))))
+        end
+        if redis.call('ZCARD', KEYS[6]) > 0 then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
+        return 1
+        """)
+
+    /// KEYS: dep slots, tenant slots. ARGV: lease, TTL ms. Extends a lease that still exists.
+    static let renew = RedisScript("""
+        local t = redis.call('TIME')
+        local expiry = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+        redis.call('ZADD', KEYS[2], 'XX', expiry, ARGV[1])
+        return redis.call('ZADD', KEYS[1], 'XX', 'CH', expiry, ARGV[1])
+        """)
+
+    /// KEYS: dep waiting, dep waiter expiry. ARGV: waiter. Leaves the queue (timeout, disconnect).
+    static let leave = RedisScript("""
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        return redis.call('ZREM', KEYS[1], ARGV[1])
+        """)
+}

@@ -1,0 +1,40 @@
+import FairShare
+
+/// Admission tuning, from `FAIRWAY_*` variables (see ``RelayConfiguration``).
+public struct AdmissionSettings: Sendable {
+    /// `FAIRWAY_FAIRSHARE_HALF_LIFE`, seconds.
+    public var halfLife: Double
+    public var mode: FairShareCalculator.Mode
+    /// `FAIRWAY_QUEUE_TIMEOUT`: longest wait for a slot before 503.
+    public var queueTimeout: Duration
+    /// Most waiters per deployment; one more is refused at once.
+    public var maxQueueLength: Int
+    /// Leases expire after this unless renewed, so a crashed relay's slots come back.
+    public var leaseTTL: Duration
+    /// Waiters re-check this often even without a wake-up message.
+    public var pollInterval: Duration
+    /// How often the shared usage and active tenants are read.
+    public var viewRefresh: Duration
+    /// Expected relay replicas: local admission (Redis down) gets capacity ÷ this.
+    public var replicasHint: Int
+
+    public init(
+        halfLife: Double = 300, mode: FairShareCalculator.Mode = .hierarchical, queueTimeout: Duration = .seconds(30),
+        maxQueueLength: Int = 1000, leaseTTL: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100),
+        viewRefresh: Duration = .milliseconds(250), replicasHint: Int = 1
+    ) {
+        self.halfLife = halfLife
+        self.mode = mode
+        self.queueTimeout = queueTimeout
+        self.maxQueueLength = maxQueueLength
+        self.leaseTTL = leaseTTL
+        self.pollInterval = pollInterval
+        self.viewRefresh = viewRefresh
+        self.replicasHint = replicasHint
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,61 @@
+import FairwayRedis
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The relay's ``Admission``: global through Redis, local while Redis is unreachable (logged once, exposed as
+/// `fairway_admission_degraded 1`), and global again as soon as Redis answers.
+public final class FairShareAdmission: Admission, Service {
+    public let global: RedisAdmission
+    public let local: LocalAdmission
+    private let degraded = Atomic<Bool>(false)
+    private let logger: Logger
+
+    public init(global: RedisAdmission, local: LocalAdmission, logger: Logger) {
+        self.global = global
+        self.local = local
+        self.logger = logger
+    }
+
+    public var isDegraded: Bool { degraded.load(ordering: .acquiring) }
+
+    public func acquire(_ request: AdmissionRequest) async throws(AdmissionRefusal) -> any AdmissionTicket {
+        if !isDegraded {
+            do {
+                return try await global.acquire(request)
+            } catch {
+                switch error {
+                case .refused(let refusal):
+                    throw refusal
+                case .redis(let redisError):
+                    guard redisError.isConnectivity else {
+                        logger.error("Admission script failed; admitting locally", metadata: ["error": "\(redisError)"])
+                        return try await local.acquire(request)
+                    }
+                    enterDegradedMode(redisError)
+                }
+            }
+        }
+        return try await local.acquire(request)
+    }
+
+    private func enterDegradedMode(_ error: RedisError) {
+        guard !degraded.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        global.metrics.degraded.record(1)
+        logger.error("Redis unreachable: admission is local until it answers again", metadata: ["error": "\(error)"])
+    }
+
+    /// While degraded, checks Redis every second and returns to global admission when it answers.
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(1))
+            guard isDegraded else { continue }
+            if (try? await global.redis.ping()) != nil {
+                degraded.store(false, ordering: .releasing)
+                global.metrics.degraded.record(0)
+                logger.info("Redis answers again: admission is global")
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import FairShare
+import FairwayCore
+import FairwayRedis
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Each relay's periodically refreshed picture of the shared fair-share state: tenants' decayed usage and who is
+/// active. Priorities are computed from it locally, so admitting a request needs no extra read; it lags the truth by
+/// at most one refresh, which is small against the half-life.
+public final class FairShareView: Service, Sendable {
+    struct State: Sendable {
+        var usage = DecayedUsage(halfLife: 300, epoch: 0)
+        var stored: [String: Double] = [:]
+        var active: Set<String> = []
+        var shares: [String: Double] = [:]
+    }
+
+    private let redis: RedisClient
+    private let cache: ConfigCache
+    private let settings: AdmissionSettings
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    public init(redis: RedisClient, cache: ConfigCache, settings: AdmissionSettings, logger: Logger) {
+        self.redis = redis
+        self.cache = cache
+        self.settings = settings
+        self.logger = logger
+        self.state = Mutex(State(usage: DecayedUsage(halfLife: settings.halfLife, epoch: 0)))
+    }
+
+    /// `U / share` of the tenant now; 0 for a tenant with no recorded usage (it goes first).
+    public func priority(tenant: UUID) -> Double {
+        let now = Date().timeIntervalSince1970
+        return state.withLock { state in
+            let key = tenant.lowercaseText
+            guard let stored = state.stored[key], state.usage.epoch > 0 else { return 0 }
+            let usage = state.usage.usage(stored: stored, at: now)
+            return FairShareCalculator.priority(usage: usage, share: state.shares[key])
+        }
+    }
+
+    /// Shares and decayed usage of the active tenants (for `/v1/fairshare`-style reporting and tests).
+    public func report() -> [String: (share: Double, usage: Double)] {
+        let now = Date().timeIntervalSince1970
+        return state.withLock { state in
+            var out: [String: (Double, Double)] = [:]
+            for (tenant, share) in state.shares {
+                let usage = state.usage.epoch > 0 ? state.usage.usage(stored: state.stored[tenant] ?? 0, at: now) : 0
+                out[tenant] = (share, usage)
+            }
+            return out
+        }
+    }
+
+    public func refresh() async throws {
+        let now = Date().timeIntervalSince1970
+        let replies = try await redis.pipeline([
+            RedisCommand("HGETALL", AdmissionKeys.usage),
+            RedisCommand("GET", AdmissionKeys.epoch),
+            RedisCommand("ZRANGEBYSCORE", AdmissionKeys.active, String(now - 3 * settings.halfLife), "+inf"),
+        ], timeout: .seconds(1))
+        var stored: [String: Double] = [:]
+        let pairs = replies[0].array ?? []
+        var index = 0
+        while index + 1 < pairs.count {
+            if let tenant = pairs[index].string, let value = pairs[index + 1].string.flatMap(Double.init) { stored[tenant] = value }
+            index += 2
+        }
+        let epoch = replies[1].string.flatMap(Double.init) ?? 0
+        let active = Set((replies[2].array ?? []).compactMap(\.string))
+        let snapshot = cache.snapshot
+        let inputs = active.compactMap { text -> ShareInput? in
+            guard let id = UUID(text: text), let tenant = snapshot.tenants[id] else { return nil }
+            return ShareInput(tenant: text, weight: Double(tenant.weight), group: tenant.groupName)
+        }
+        let calculator = FairShareCalculator(mode: settings.mode, groupWeights: snapshot.fairshareGroupWeights.mapValues(Double.init))
+        let shares = calculator.shares(inputs)
+        state.withLock { state in
+            state.usage = DecayedUsage(halfLife: settings.halfLife, epoch: epoch)
+            state.stored = stored
+            state.active = active
+            state.shares = shares
+        }
+    }
+
+    public func run() async throws {
+        var failing = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await refresh()
+                failing = false
+            } catch {
+                if !failing { logger.debug("Fair-share view refresh failed", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            try? await Task.sleep(for: settings.viewRefresh)
+        }
+    }
+}

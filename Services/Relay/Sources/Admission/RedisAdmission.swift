@@ -1,0 +1,150 @@
+import FairwayCore
+import FairwayRedis
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Global fair-share admission through Redis (DESIGN §5.1): leases in a per-deployment sorted set, waiters ranked by
+/// `U / share` across every relay, TPM buckets and decayed usage — all claimed by one script per attempt, timed by
+/// Redis. The uncontended path is one round trip.
+public struct RedisAdmission: Sendable {
+    public let redis: RedisClient
+    public let view: FairShareView
+    public let wakeups: AdmissionWakeups
+    public let renewer: LeaseRenewer
+    public let settings: AdmissionSettings
+    let metrics: AdmissionMetrics
+    let logger: Logger
+
+    public init(
+        redis: RedisClient, view: FairShareView, wakeups: AdmissionWakeups, renewer: LeaseRenewer,
+        settings: AdmissionSettings, metrics: AdmissionMetrics, logger: Logger
+    ) {
+        self.redis = redis
+        self.view = view
+        self.wakeups = wakeups
+        self.renewer = renewer
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    enum Failure: Error {
+        case refused(AdmissionRefusal)
+        case redis(RedisError)
+    }
+
+    func acquire(_ request: AdmissionRequest) async throws(Failure) -> any AdmissionTicket {
+        let started = ContinuousClock.now
+        let deadline = started + settings.queueTimeout
+        let deployment = request.deployment
+        let tenant = request.tenant
+        let lease = request.requestID.lowercaseText + "." + UUID().lowercaseText.prefix(8)
+        let arrival = String(RequestRecord.nowMicroseconds())
+        let waiter = String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + lease
+        let cost = Double(request.estimatedTokens) * deployment.admissionWeight
+        let keys = [
+            AdmissionKeys.slots(deployment: deployment.id), AdmissionKeys.waiting(deployment: deployment.id),
+            AdmissionKeys.waiterExpiry(deployment: deployment.id), AdmissionKeys.slots(tenant: tenant.id),
+            AdmissionKeys.tokens(tenant: tenant.id), AdmissionKeys.usage, AdmissionKeys.epoch, AdmissionKeys.active,
+        ]
+        let leaseTTL = AdmissionSettings.milliseconds(settings.leaseTTL)
+        let waiterTTL = max(AdmissionSettings.milliseconds(settings.pollInterval) * 20, 2000)
+        var waiting = false
+        while true {
+            let priority = view.priority(tenant: tenant.id)
+            let reply: RESPValue
+            do {
+                reply = try await redis.evaluate(AdmissionScripts.acquire, keys: keys, arguments: [
+                    lease, waiter, String(format: "%.17g", priority), deployment.maxConcurrency ?? 0, tenant.maxConcurrency ?? 0,
+                    leaseTTL, waiterTTL, settings.maxQueueLength, tenant.id.lowercaseText, Int(request.estimatedTokens),
+                    Int(tenant.tokensPerMinute), String(format: "%.17g", cost), String(settings.halfLife), 1,
+                ])
+            } catch {
+                if waiting { metrics.leftQueue(deployment.id) }
+                throw .redis(error)
+            }
+            let fields = reply.array ?? []
+            let status = fields.first?.int ?? 0
+            switch status {
+            case 1:
+                if waiting { metrics.leftQueue(deployment.id) }
+                let queued = ContinuousClock.now - started
+                metrics.admitted(deployment: deployment.id, tenant: tenant.id, queued: queued)
+                let held = LeaseRenewer.Lease(id: lease, deploymentSlots: keys[0], tenantSlots: keys[3])
+                renewer.add(held)
+                return RedisTicket(
+                    admission: self, lease: held, request: request, cost: cost, queued: queued
+                )
+            case -1:
+                metrics.rejected(.queueFull)
+                throw .refused(.capacityExceeded(retryAfterSeconds: 1))
+            case -2:
+                if waiting { metrics.leftQueue(deployment.id) }
+                metrics.rejected(.quota)
+                throw .refused(.quotaExceeded(retryAfterSeconds: max(1, Int(fields.last?.int ?? 1))))
+            default:
+                if !waiting {
+                    waiting = true
+                    metrics.joinedQueue(deployment.id)
+                }
+            }
+            if Task.isCancelled || ContinuousClock.now >= deadline {
+                _ = try? await redis.evaluate(AdmissionScripts.leave, keys: [keys[1], keys[2]], arguments: [waiter])
+                metrics.leftQueue(deployment.id)
+                if Task.isCancelled {
+                    metrics.rejected(.cancelled)
+                    throw .refused(.cancelled)
+                }
+                metrics.rejected(.queueTimeout)
+                throw .refused(.capacityExceeded(retryAfterSeconds: 1))
+            }
+            await wakeups.wait(for: deployment.id, timeout: min(settings.pollInterval, deadline - .now))
+        }
+    }
+
+    func release(_ ticket: RedisTicket, actualTokens: Int64?) async {
+        let request = ticket.request
+        let actual = actualTokens ?? 0
+        let correction = (Double(actual) - Double(request.estimatedTokens)) * request.deployment.admissionWeight
+        renewer.remove(ticket.lease)
+        do {
+            _ = try await redis.evaluate(AdmissionScripts.release, keys: [
+                ticket.lease.deploymentSlots, ticket.lease.tenantSlots, AdmissionKeys.tokens(tenant: request.tenant.id),
+                AdmissionKeys.usage, AdmissionKeys.epoch, AdmissionKeys.waiting(deployment: request.deployment.id),
+            ], arguments: [
+                ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
+                Int(request.tenant.tokensPerMinute), String(format: "%.17g", correction), String(settings.halfLife),
+                AdmissionKeys.wakeChannel, request.deployment.id.lowercaseText,
+            ])
+        } catch {
+            // The lease expires on its own within its TTL; the usage correction is lost, which only skews priority.
+            logger.warning("Releasing a slot failed; it expires with its lease", metadata: ["error": "\(error)"])
+        }
+        metrics.released(request.deployment.id)
+    }
+}
+
+/// A slot held in Redis. Released once, however many times `release` is called.
+final class RedisTicket: AdmissionTicket {
+    let admission: RedisAdmission
+    let lease: LeaseRenewer.Lease
+    let request: AdmissionRequest
+    let cost: Double
+    let queued: Duration
+    private let released = Atomic<Bool>(false)
+
+    init(admission: RedisAdmission, lease: LeaseRenewer.Lease, request: AdmissionRequest, cost: Double, queued: Duration) {
+        self.admission = admission
+        self.lease = lease
+        self.request = request
+        self.cost = cost
+        self.queued = queued
+    }
+
+    func release(actualTokens: Int64?) async {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await admission.release(self, actualTokens: actualTokens)
+    }
+}
