@@ -19,7 +19,6 @@ extension RelayIntegrationTests {
             try await harness.createModel("gpt-sdk")
             try await harness.createModel("claude-sdk", provider: "anthropic")
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("SDK/openai_sdk_check.py").path

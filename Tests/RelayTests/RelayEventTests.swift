@@ -13,7 +13,6 @@ extension RelayIntegrationTests {
             try await harness.createModel("bad-request", knobs: "status=400")
             try await harness.createModel("down", knobs: "status=503")
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             var expected: [Int: Int] = [:]
             for round in 0..<10 {
@@ -51,7 +50,6 @@ extension RelayIntegrationTests {
             try await harness.createModel("ok-model")
             // A tiny memory buffer, so the outage also exercises the spill file.
             let relay = try await harness.startRelay(["FAIRWAY_EVENT_BUFFER": "5"])
-            defer { Task { await relay.child.stop() } }
 
             var sent = 0
             for _ in 0..<5 {
@@ -67,7 +65,6 @@ extension RelayIntegrationTests {
                 sent += 1
             }
             let restarted = try await RedisServerProcess(port: harness.redis.port)
-            defer { Task { await restarted.stop() } }
             // The restarted Redis is empty: every event must come again from the relay's buffer and spill file.
             let delivered = try await harness.waitForEvents(20, timeout: .seconds(20))
             try await Task.sleep(for: .milliseconds(500))
@@ -78,6 +75,7 @@ extension RelayIntegrationTests {
             let metrics = await relay.get("/metrics").body
             #expect(Self.metric("fairway_request_events_spilled_total", in: metrics) ?? 0 >= 15, "the spill file was used")
             #expect(Self.metric("fairway_request_events_lost_total", in: metrics) ?? 0 == 0, "nothing lost")
+            await restarted.stop()
         }
     }
 }

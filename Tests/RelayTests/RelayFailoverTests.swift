@@ -15,7 +15,6 @@ extension RelayIntegrationTests {
             let settings = ["FAIRWAY_COOLDOWN_FAILURES": "1", "FAIRWAY_COOLDOWN_SECS": "60"]
             let first = try await harness.startRelay(settings)
             let second = try await harness.startRelay(settings)
-            defer { Task { await first.child.stop(); await second.child.stop() } }
 
             let reply = try await RelayHarness.chat(first, key: key.secret, ["model": "smart", "messages": RelayHarness.messages()])
             #expect(reply.status == 200, "\(reply.body)")
@@ -45,7 +44,6 @@ extension RelayIntegrationTests {
             let healthy = try await harness.createModel("b-healthy")
             try await harness.createGroup("strict", members: [(rejecting, 0), (healthy, 1)])
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let reply = try await RelayHarness.chat(relay, key: key.secret, ["model": "strict", "messages": RelayHarness.messages()])
             #expect(reply.status == 400)
@@ -66,7 +64,6 @@ extension RelayIntegrationTests {
             let healthy = try await harness.createModel("b-healthy")
             try await harness.createGroup("flaky", members: [(dropping, 0), (healthy, 1)])
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let result = try await RelayHarness.stream(relay, key: key.secret, ["model": "flaky", "stream": true, "messages": RelayHarness.messages()])
             #expect(result.status == 200)

@@ -5,6 +5,7 @@ import FairwayTestSupport
 import Foundation
 import NIOHTTP1
 import NIOCore
+import Synchronization
 import Testing
 
 /// A whole data plane as operators run it: a fresh database, a private Redis (tests stop and disrupt it), the
@@ -18,6 +19,7 @@ final class RelayHarness: Sendable {
     let management: ServiceBinary
     let mock: ServiceBinary
     let spillDirectory: String
+    private let relays = Mutex<[ServiceBinary]>([])
 
     private init(database: TestDatabase, redis: RedisServerProcess, management: ServiceBinary, mock: ServiceBinary) {
         self.database = database
@@ -51,6 +53,7 @@ final class RelayHarness: Sendable {
     }
 
     private func stopAll() async {
+        for relay in relays.withLock({ $0 }) { await relay.child.stop() }
         await management.child.stop()
         await mock.child.stop()
         await redis.stop()
@@ -65,6 +68,7 @@ final class RelayHarness: Sendable {
         ]
         environment.merge(extra) { _, new in new }
         let relay = try ServiceBinary("fairway-relay", environment: environment)
+        relays.withLock { $0.append(relay) }
         try #require(await relay.waitUntilReady(), "relay never became ready:\n\(relay.child.output)")
         return relay
     }

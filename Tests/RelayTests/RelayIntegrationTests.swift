@@ -14,7 +14,6 @@ struct RelayIntegrationTests {
             let key = try await harness.createKey(tenant: tenant)
             try await harness.createModel("gpt-test")
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let reply = try await RelayHarness.chat(relay, key: key.secret, [
                 "model": "gpt-test", "temperature": 0.7, "messages": RelayHarness.messages(),
@@ -52,7 +51,6 @@ struct RelayIntegrationTests {
             // 20 tokens at 20 tokens/s: the mock needs about a second to finish.
             try await harness.createModel("slow-stream", knobs: "tokens=20,tokens_per_second=20")
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let result = try await RelayHarness.stream(relay, key: key.secret, [
                 "model": "slow-stream", "stream": true, "messages": RelayHarness.messages(),
@@ -83,7 +81,6 @@ struct RelayIntegrationTests {
             let key = try await harness.createKey(tenant: tenant)
             try await harness.createModel("gpt-test")
             let relay = try await harness.startRelay(["FAIRWAY_MAX_BODY_BYTES": "2048"])
-            defer { Task { await relay.child.stop() } }
 
             let badKey = try await RelayHarness.chat(relay, key: "fw-" + String(repeating: "a", count: 40), ["model": "gpt-test", "messages": RelayHarness.messages()])
             #expect(badKey.status == 401)

@@ -27,7 +27,6 @@ extension RelayIntegrationTests {
             // Polling slower than the invariant, so only the pub/sub path can meet it.
             let settings = ["FAIRWAY_CONFIG_POLL_INTERVAL": "30"]
             let relays = [try await harness.startRelay(settings), try await harness.startRelay(settings)]
-            defer { Task { for relay in relays { await relay.child.stop() } } }
             for relay in relays {
                 let reply = try await RelayHarness.send(.GET, relay.baseURL + "/v1/models", body: nil, headers: [("authorization", "Bearer \(key.secret)")])
                 #expect(reply.status == 200, "key must work first (and be cached): \(reply.body)")
@@ -45,7 +44,6 @@ extension RelayIntegrationTests {
             let tenant = try await harness.createTenant("acme")
             let key = try await harness.createKey(tenant: tenant)
             let relays = [try await harness.startRelay(["FAIRWAY_CONFIG_POLL_INTERVAL": "1"]), try await harness.startRelay(["FAIRWAY_CONFIG_POLL_INTERVAL": "1"])]
-            defer { Task { for relay in relays { await relay.child.stop() } } }
             for relay in relays {
                 let reply = try await RelayHarness.send(.GET, relay.baseURL + "/v1/models", body: nil, headers: [("authorization", "Bearer \(key.secret)")])
                 #expect(reply.status == 200)

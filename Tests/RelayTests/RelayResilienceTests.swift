@@ -18,7 +18,6 @@ extension RelayIntegrationTests {
             let healthy = try await harness.createModel("b-healthy")
             try await harness.createGroup("patient", members: [(slow, 0), (healthy, 1)])
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let started = ContinuousClock.now
             let reply = try await RelayHarness.chat(relay, key: key.secret, ["model": "patient", "messages": RelayHarness.messages()])
@@ -39,7 +38,6 @@ extension RelayIntegrationTests {
             try await harness.createModel("ok-model")
             // A short cache TTL: the known key's entry is stale during the outage and must still be honoured.
             let relay = try await harness.startRelay(["FAIRWAY_KEY_CACHE_TTL": "0.5"])
-            defer { Task { await relay.child.stop() } }
             let warm = try await RelayHarness.chat(relay, key: known.secret, ["model": "ok-model", "messages": RelayHarness.messages()])
             #expect(warm.status == 200)
 
@@ -80,7 +78,6 @@ extension RelayIntegrationTests {
             let key = try await harness.createKey(tenant: tenant)
             try await harness.createModel("long-stream", knobs: "tokens=100,tokens_per_second=20")
             let relay = try await harness.startRelay()
-            defer { Task { await relay.child.stop() } }
 
             let reader = Task {
                 var request = HTTPClientRequest(url: relay.baseURL + "/v1/chat/completions")

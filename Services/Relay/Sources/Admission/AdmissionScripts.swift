@@ -8,8 +8,9 @@ import FairwayRedis
 /// (DESIGN §11).
 enum AdmissionScripts {
     /// KEYS: dep slots, dep waiting, dep waiter expiry, tenant slots, tenant tokens, usage, epoch, active.
-    /// ARGV: lease, waiter, priority, capacity (0 = unlimited), tenant cap (0 = unlimited), lease TTL ms, waiter TTL ms,
-    /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0).
+    /// ARGV: lease, waiter, share (0 = not known yet: ranks first), capacity (0 = unlimited), tenant cap (0 = unlimited), lease TTL ms, waiter TTL ms,
+    /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0), wake channel,
+    /// deployment. The lease id and the waiter id are the same string, so a slot handed over by a release is found.
     /// Returns {status, in flight, retry-after s}: 1 admitted, 0 wait, -1 queue full, -2 over TPM quota.
     static let acquire = RedisScript("""
         local t = redis.call('TIME')
@@ -24,26 +25,40 @@ enum AdmissionScripts {
         end
         local capacity = tonumber(ARGV[4])
         local tenantCap = tonumber(ARGV[5])
+        local halfLife = tonumber(ARGV[13])
         local inflight = redis.call('ZCARD', KEYS[1])
+        -- Priority from the usage as it is now: U / share, lower first.
+        local epoch = tonumber(redis.call('GET', KEYS[7]) or '0')
+        local share = tonumber(ARGV[3])
+        local priority = 0
+        if epoch > 0 and share > 0 then
+            local stored = tonumber(redis.call('HGET', KEYS[6], ARGV[9]) or '0')
+            priority = stored / (2 ^ ((now - epoch) / halfLife)) / share
+        end
+        priority = string.format('%.17g', priority)
         local function leaveQueue()
             redis.call('ZREM', KEYS[2], ARGV[2])
             redis.call('ZREM', KEYS[3], ARGV[2])
         end
-        if tenantCap > 0 and redis.call('ZCARD', KEYS[4]) >= tenantCap then
+        -- A release may already have handed this waiter a slot (its id is then in the slot set).
+        local granted = redis.call('ZSCORE', KEYS[1], ARGV[2]) ~= false
+        if not granted and tenantCap > 0 and redis.call('ZCARD', KEYS[4]) >= tenantCap then
             -- At its own cap: wait without holding a place others could use.
             leaveQueue()
             return {0, inflight, 0}
         end
-        local admit = false
-        if capacity == 0 then
+        local admit = granted
+        if granted then
+            -- nothing more to check: the slot is ours
+        elseif capacity == 0 then
             admit = true
         elseif capacity - inflight > 0 then
             local ahead
             if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
-                redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+                redis.call('ZADD', KEYS[2], priority, ARGV[2])
                 ahead = redis.call('ZRANK', KEYS[2], ARGV[2])
             else
-                ahead = redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[3])
+                ahead = redis.call('ZCOUNT', KEYS[2], '-inf', priority)
             end
             admit = ahead < capacity - inflight
         end
@@ -57,6 +72,10 @@ enum AdmissionScripts {
                 local need = math.min(tonumber(ARGV[10]), limit)
                 if tokens < need then
                     leaveQueue()
+                    if granted then
+                        redis.call('ZREM', KEYS[1], ARGV[2])
+                        redis.call('PUBLISH', ARGV[15], ARGV[16])
+                    end
                     return {-2, inflight, math.ceil((need - tokens) * 60 / limit)}
                 end
                 redis.call('HSET', KEYS[5], 'tokens', tokens - need, 'ts', now)
@@ -65,9 +84,8 @@ enum AdmissionScripts {
             local expiry = nowms + tonumber(ARGV[6])
             redis.call('ZADD', KEYS[1], expiry, ARGV[1])
             if tenantCap > 0 then redis.call('ZADD', KEYS[4], expiry, ARGV[1]) end
+            if granted then inflight = inflight - 1 end
             leaveQueue()
-            local halfLife = tonumber(ARGV[13])
-            local epoch = tonumber(redis.call('GET', KEYS[7]) or '0')
             if epoch == 0 then
                 epoch = now
                 redis.call('SET', KEYS[7], tostring(now))
@@ -92,16 +110,19 @@ enum AdmissionScripts {
             if not redis.call('ZSCORE', KEYS[2], ARGV[2]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
                 return {-1, inflight, 0}
             end
-            redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+            redis.call('ZADD', KEYS[2], priority, ARGV[2])
             redis.call('ZADD', KEYS[3], nowms + tonumber(ARGV[7]), ARGV[2])
             redis.call('ZADD', KEYS[8], now, ARGV[9])
         end
         return {0, inflight, 0}
         """)
 
-    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting.
-    /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, cost correction, half-life s, wake channel, deployment.
-    /// Idempotent: only the call that removes the lease settles anything. Returns 1 when it did.
+    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry.
+    /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, cost correction, half-life s, wake channel, deployment,
+    /// capacity (0 = unlimited), lease TTL ms.
+    /// Idempotent: only the call that removes the lease settles anything. The freed slot is handed straight to the best
+    /// waiters (their ids move into the slot set), so capacity is never idle while anyone waits; the wake-up tells them.
+    /// Returns 1 when it settled.
     static let release = RedisScript("""
         local removed = redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('ZREM', KEYS[2], ARGV[1])
@@ -123,7 +144,28 @@ enum AdmissionScripts {
             local epoch = tonumber(redis.call('GET', KEYS[5]) or tostring(now))
             redis.call('HINCRBYFLOAT', KEYS[4], ARGV[2], string.format('%.17g', correction * 2 ^ ((now - epoch) / tonumber(ARGV[7]))))
         end
-        if redis.call('ZCARD', KEYS[6]) > 0 then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
+        local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local stale = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', nowms)
+        for _, w in ipairs(stale) do
+            redis.call('ZREM', KEYS[6], w)
+            redis.call('ZREM', KEYS[7], w)
+        end
+        if redis.call('ZCARD', KEYS[6]) > 0 then
+            local capacity = tonumber(ARGV[10])
+            if capacity > 0 then
+                redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowms)
+                local free = capacity - redis.call('ZCARD', KEYS[1])
+                if free > 0 then
+                    local best = redis.call('ZRANGE', KEYS[6], 0, free - 1)
+                    for _, w in ipairs(best) do
+                        redis.call('ZADD', KEYS[1], nowms + tonumber(ARGV[11]), w)
+                        redis.call('ZREM', KEYS[6], w)
+                        redis.call('ZREM', KEYS[7], w)
+                    end
+                end
+            end
+            redis.call('PUBLISH', ARGV[8], ARGV[9])
+        end
         return 1
         """)
 
@@ -135,9 +177,12 @@ enum AdmissionScripts {
         return redis.call('ZADD', KEYS[1], 'XX', 'CH', expiry, ARGV[1])
         """)
 
-    /// KEYS: dep waiting, dep waiter expiry. ARGV: waiter. Leaves the queue (timeout, disconnect).
+    /// KEYS: dep waiting, dep waiter expiry, dep slots. ARGV: waiter, wake channel, deployment. Leaves the queue
+    /// (timeout, disconnect), giving back a slot a release handed over in the meantime.
     static let leave = RedisScript("""
         redis.call('ZREM', KEYS[2], ARGV[1])
-        return redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        if redis.call('ZREM', KEYS[3], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+        return 1
         """)
 }

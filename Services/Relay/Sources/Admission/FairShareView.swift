@@ -31,7 +31,13 @@ public final class FairShareView: Service, Sendable {
         self.state = Mutex(State(usage: DecayedUsage(halfLife: settings.halfLife, epoch: 0)))
     }
 
-    /// `U / share` of the tenant now; 0 for a tenant with no recorded usage (it goes first).
+    /// The tenant's share among the active tenants; 0 when it is not active yet (it then ranks first until the next
+    /// refresh counts it in).
+    public func share(tenant: UUID) -> Double {
+        state.withLock { $0.shares[tenant.lowercaseText] ?? 0 }
+    }
+
+    /// `U / share` of the tenant now, from the last refresh; 0 for a tenant with no recorded usage (it goes first).
     public func priority(tenant: UUID) -> Double {
         let now = Date().timeIntervalSince1970
         return state.withLock { state in

@@ -40,9 +40,11 @@ public struct RedisAdmission: Sendable {
         let deadline = started + settings.queueTimeout
         let deployment = request.deployment
         let tenant = request.tenant
-        let lease = request.requestID.lowercaseText + "." + UUID().lowercaseText.prefix(8)
+        // One id serves as waiter and lease; arrival time first, so equal priorities are served in arrival order.
         let arrival = String(RequestRecord.nowMicroseconds())
-        let waiter = String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + lease
+        let lease = String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + request.requestID.lowercaseText
+            + "." + UUID().lowercaseText.prefix(8)
+        let waiter = lease
         let cost = Double(request.estimatedTokens) * deployment.admissionWeight
         let keys = [
             AdmissionKeys.slots(deployment: deployment.id), AdmissionKeys.waiting(deployment: deployment.id),
@@ -53,13 +55,14 @@ public struct RedisAdmission: Sendable {
         let waiterTTL = max(AdmissionSettings.milliseconds(settings.pollInterval) * 20, 2000)
         var waiting = false
         while true {
-            let priority = view.priority(tenant: tenant.id)
+            let share = view.share(tenant: tenant.id)
             let reply: RESPValue
             do {
                 reply = try await redis.evaluate(AdmissionScripts.acquire, keys: keys, arguments: [
-                    lease, waiter, String(format: "%.17g", priority), deployment.maxConcurrency ?? 0, tenant.maxConcurrency ?? 0,
+                    lease, waiter, String(format: "%.17g", share), deployment.maxConcurrency ?? 0, tenant.maxConcurrency ?? 0,
                     leaseTTL, waiterTTL, settings.maxQueueLength, tenant.id.lowercaseText, Int(request.estimatedTokens),
                     Int(tenant.tokensPerMinute), String(format: "%.17g", cost), String(settings.halfLife), 1,
+                    AdmissionKeys.wakeChannel, deployment.id.lowercaseText,
                 ])
             } catch {
                 if waiting { metrics.leftQueue(deployment.id) }
@@ -91,7 +94,10 @@ public struct RedisAdmission: Sendable {
                 }
             }
             if Task.isCancelled || ContinuousClock.now >= deadline {
-                _ = try? await redis.evaluate(AdmissionScripts.leave, keys: [keys[1], keys[2]], arguments: [waiter])
+                _ = try? await redis.evaluate(
+                    AdmissionScripts.leave, keys: [keys[1], keys[2], keys[0]],
+                    arguments: [waiter, AdmissionKeys.wakeChannel, deployment.id.lowercaseText]
+                )
                 metrics.leftQueue(deployment.id)
                 if Task.isCancelled {
                     metrics.rejected(.cancelled)
@@ -113,10 +119,12 @@ public struct RedisAdmission: Sendable {
             _ = try await redis.evaluate(AdmissionScripts.release, keys: [
                 ticket.lease.deploymentSlots, ticket.lease.tenantSlots, AdmissionKeys.tokens(tenant: request.tenant.id),
                 AdmissionKeys.usage, AdmissionKeys.epoch, AdmissionKeys.waiting(deployment: request.deployment.id),
+                AdmissionKeys.waiterExpiry(deployment: request.deployment.id),
             ], arguments: [
                 ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
                 Int(request.tenant.tokensPerMinute), String(format: "%.17g", correction), String(settings.halfLife),
-                AdmissionKeys.wakeChannel, request.deployment.id.lowercaseText,
+                AdmissionKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
+                AdmissionSettings.milliseconds(settings.leaseTTL),
             ])
         } catch {
             // The lease expires on its own within its TTL; the usage correction is lost, which only skews priority.

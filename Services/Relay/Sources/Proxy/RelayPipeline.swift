@@ -57,11 +57,10 @@ public struct RelayPipeline: Sendable {
         case .failure(let error): return error.response
         }
         var record = RequestRecord(key: key, endpoint: endpoint, relayID: settings.relayID)
-        // Read the body through a copy: the original's stream then tells when the client goes away (below).
-        var copy = request
+        var request = request
         let bytes: [UInt8]
         do {
-            let buffer = try await copy.collectBody(upTo: settings.maxBodyBytes)
+            let buffer = try await request.collectBody(upTo: settings.maxBodyBytes)
             bytes = Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             return finish(&record, .bodyTooLarge(limit: settings.maxBodyBytes))
@@ -92,19 +91,7 @@ public struct RelayPipeline: Sendable {
         // One candidate is tried whatever its health: skip the Redis round trip.
         let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
         let order = router.order(route, coolingDown: health.coolingDown, rotation: rotation.next())
-        let mayQueue = key.tenant.maxConcurrency != nil || order.contains { $0.maxConcurrency != nil }
-        guard mayQueue else {
-            return await attempt(order, parsed: parsed, health: health, record: record)
-        }
-        // A request that may wait for a slot is cancelled when its client disconnects, so it leaves the queue at once.
-        let started = record
-        do {
-            return try await request.body.consumeWithCancellationOnInboundClose { _ in
-                await self.attempt(order, parsed: parsed, health: health, record: started)
-            }
-        } catch {
-            return RelayError(status: .init(code: 499), type: "client_disconnected", message: "The client went away.").response
-        }
+        return await attempt(order, parsed: parsed, health: health, record: record)
     }
 
     private func attempt(_ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord) async -> Response {
