@@ -1,3 +1,4 @@
+import FairwayRedis
 import FairwayCore
 import FairwayRuntime
 import Hummingbird
@@ -23,9 +24,12 @@ struct OpenAPIDocumentTests {
         let router = ProcessBootstrap.router()
         OperationalRoutes(checks: []).register(on: router)
         let unconnected = PostgresClient(configuration: .init(host: "127.0.0.1", username: "nobody", password: nil, database: nil, tls: .disable))
+        let store = ConfigStore(client: unconnected, publisher: SilentPublisher(), logger: Logger(label: "test"))
+        let redis = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))
+        defer { redis.close() }
         AdminAPI(
-            store: ConfigStore(client: unconnected, publisher: SilentPublisher(), logger: Logger(label: "test")),
-            adminToken: "documentation-only"
+            store: store, adminToken: "documentation-only",
+            fairshare: FairshareReport(store: store, redis: redis, mode: .hierarchical, halfLife: 300)
         ).register(on: router)
         let registered = Set(router.routes.map { Self.normalized("\($0.method) \($0.path)") })
         let documented = Set(OpenAPIDocument(resources: AdminAPI.resources).routeKeys.map(Self.normalized))

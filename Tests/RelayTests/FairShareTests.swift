@@ -63,6 +63,18 @@ struct FairShareTests {
             let atCap = steady.filter { $0 == 4 }.count
             #expect(Double(atCap) >= Double(steady.count) * 0.9, "in flight samples: \(Array(steady))")
             #expect(doneA + doneB >= 600, "throughput \(doneA + doneB) in 21 s; 4 slots × 100 ms allow 840")
+
+            // Management reports the same state the relays scheduled with.
+            let report = try await harness.admin(.GET, "/v1/fairshare")
+            #expect(report.status == 200, "\(report.body)")
+            let tenants = report.json["tenants"] as? [[String: Any]] ?? []
+            let shareOf = { (name: String) in tenants.first { $0["name"] as? String == name }?["share"] as? Double ?? -1 }
+            #expect(abs(shareOf("tenant-a") - 0.75) < 1e-9 && abs(shareOf("tenant-b") - 0.25) < 1e-9, "\(tenants)")
+            let usageOf = { (name: String) in tenants.first { $0["name"] as? String == name }?["usage"] as? Double ?? 0 }
+            #expect(usageOf("tenant-a") > usageOf("tenant-b") * 2)
+            let deployments = report.json["deployments"] as? [[String: Any]] ?? []
+            #expect(deployments.first?["id"] as? String == deployment)
+            #expect(deployments.first?["max_concurrency"] as? Int == 4)
         }
     }
 

@@ -1,3 +1,4 @@
+import FairShare
 import FairwayCore
 import FairwayRuntime
 
@@ -9,6 +10,9 @@ public struct ManagementConfiguration: Sendable {
 
     public var common: CommonSettings
     public var adminToken: String
+    /// The relays' fair-share settings, so `GET /v1/fairshare` computes shares the way they do.
+    public var fairshareMode: FairShareCalculator.Mode
+    public var fairshareHalfLife: Double
 
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         let token = try environment.require("FAIRWAY_ADMIN_TOKEN")
@@ -20,5 +24,8 @@ public struct ManagementConfiguration: Sendable {
         }
         self.adminToken = token
         self.common = try CommonSettings(environment: environment, defaultPort: Self.defaultPort)
+        self.fairshareMode = try environment.oneOf("FAIRWAY_FAIRSHARE_MODE", default: FairShareCalculator.Mode.hierarchical)
+        let halfLife = try environment.seconds("FAIRWAY_FAIRSHARE_HALF_LIFE", default: .seconds(300), in: 1...86_400 * 30)
+        self.fairshareHalfLife = Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18
     }
 }

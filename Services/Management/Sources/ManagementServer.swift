@@ -36,7 +36,12 @@ public struct ManagementServer: Sendable {
             publisher: RedisInvalidationPublisher(redis: redis, logger: logger),
             logger: logger
         )
-        AdminAPI(store: store, adminToken: configuration.adminToken).register(on: router)
+        AdminAPI(
+            store: store, adminToken: configuration.adminToken,
+            fairshare: FairshareReport(
+                store: store, redis: redis, mode: configuration.fairshareMode, halfLife: configuration.fairshareHalfLife
+            )
+        ).register(on: router)
 
         return ProcessBootstrap.application(
             serverName: "fairway-management",

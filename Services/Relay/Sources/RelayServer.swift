@@ -1,3 +1,4 @@
+import FairShare
 import AsyncHTTPClient
 import FairwayCore
 import FairwayPostgres
@@ -42,7 +43,7 @@ public struct RelayServer: Sendable {
         )
         let admissionMetrics = AdmissionMetrics()
         let view = FairShareView(redis: redis, cache: cache, settings: configuration.admission, logger: logger)
-        let wakeSubscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [AdmissionKeys.wakeChannel], logger: logger)
+        let wakeSubscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [FairShareKeys.wakeChannel], logger: logger)
         let wakeups = AdmissionWakeups(subscriber: wakeSubscriber)
         let renewer = LeaseRenewer(redis: redis, ttl: configuration.admission.leaseTTL, logger: logger)
         let admission = FairShareAdmission(

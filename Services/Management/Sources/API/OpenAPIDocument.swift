@@ -75,6 +75,10 @@ struct OpenAPIDocument: Sendable {
                 method: "get", path: "/v1/tenants/{id}/spend", summary: "A tenant's spend: totals and a per-day series",
                 query: [FieldRule(name: "from", kind: .text(maxLength: 10)), FieldRule(name: "to", kind: .text(maxLength: 10))]
             ),
+            Operation(
+                method: "get", path: "/v1/fairshare",
+                summary: "Fair-share state: each tenant's weight, group, share and decayed usage; each capped deployment's capacity, in flight and waiting"
+            ),
         ]
         return operations
     }

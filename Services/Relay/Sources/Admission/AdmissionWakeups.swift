@@ -1,3 +1,4 @@
+import FairShare
 import FairwayCore
 import FairwayRedis
 import Foundation
@@ -5,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Lets waiting requests sleep until a slot of their deployment may have freed: release scripts publish the
-/// deployment id on ``AdmissionKeys/wakeChannel``; a short poll covers lost messages.
+/// deployment id on ``FairShareKeys/wakeChannel``; a short poll covers lost messages.
 public final class AdmissionWakeups: Service, Sendable {
     private struct Waiter: Sendable {
         var deployment: UUID

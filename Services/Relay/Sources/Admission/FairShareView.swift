@@ -64,9 +64,9 @@ public final class FairShareView: Service, Sendable {
     public func refresh() async throws {
         let now = Date().timeIntervalSince1970
         let replies = try await redis.pipeline([
-            RedisCommand("HGETALL", AdmissionKeys.usage),
-            RedisCommand("GET", AdmissionKeys.epoch),
-            RedisCommand("ZRANGEBYSCORE", AdmissionKeys.active, String(now - 3 * settings.halfLife), "+inf"),
+            RedisCommand("HGETALL", FairShareKeys.usage),
+            RedisCommand("GET", FairShareKeys.epoch),
+            RedisCommand("ZRANGEBYSCORE", FairShareKeys.active, String(now - 3 * settings.halfLife), "+inf"),
         ], timeout: .seconds(1))
         var stored: [String: Double] = [:]
         let pairs = replies[0].array ?? []

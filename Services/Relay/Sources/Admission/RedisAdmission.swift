@@ -1,3 +1,4 @@
+import FairShare
 import FairwayCore
 import FairwayRedis
 import Foundation
@@ -47,9 +48,9 @@ public struct RedisAdmission: Sendable {
         let waiter = lease
         let cost = Double(request.estimatedTokens) * deployment.admissionWeight
         let keys = [
-            AdmissionKeys.slots(deployment: deployment.id), AdmissionKeys.waiting(deployment: deployment.id),
-            AdmissionKeys.waiterExpiry(deployment: deployment.id), AdmissionKeys.slots(tenant: tenant.id),
-            AdmissionKeys.tokens(tenant: tenant.id), AdmissionKeys.usage, AdmissionKeys.epoch, AdmissionKeys.active,
+            FairShareKeys.slots(deployment: deployment.id), FairShareKeys.waiting(deployment: deployment.id),
+            FairShareKeys.waiterExpiry(deployment: deployment.id), FairShareKeys.slots(tenant: tenant.id),
+            FairShareKeys.tokens(tenant: tenant.id), FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.active,
         ]
         let leaseTTL = AdmissionSettings.milliseconds(settings.leaseTTL)
         let waiterTTL = max(AdmissionSettings.milliseconds(settings.pollInterval) * 20, 2000)
@@ -62,7 +63,7 @@ public struct RedisAdmission: Sendable {
                     lease, waiter, String(format: "%.17g", share), deployment.maxConcurrency ?? 0, tenant.maxConcurrency ?? 0,
                     leaseTTL, waiterTTL, settings.maxQueueLength, tenant.id.lowercaseText, Int(request.estimatedTokens),
                     Int(tenant.tokensPerMinute), String(format: "%.17g", cost), String(settings.halfLife), 1,
-                    AdmissionKeys.wakeChannel, deployment.id.lowercaseText,
+                    FairShareKeys.wakeChannel, deployment.id.lowercaseText,
                 ])
             } catch {
                 if waiting { metrics.leftQueue(deployment.id) }
@@ -96,7 +97,7 @@ public struct RedisAdmission: Sendable {
             if Task.isCancelled || ContinuousClock.now >= deadline {
                 _ = try? await redis.evaluate(
                     AdmissionScripts.leave, keys: [keys[1], keys[2], keys[0]],
-                    arguments: [waiter, AdmissionKeys.wakeChannel, deployment.id.lowercaseText]
+                    arguments: [waiter, FairShareKeys.wakeChannel, deployment.id.lowercaseText]
                 )
                 metrics.leftQueue(deployment.id)
                 if Task.isCancelled {
@@ -117,13 +118,13 @@ public struct RedisAdmission: Sendable {
         renewer.remove(ticket.lease)
         do {
             _ = try await redis.evaluate(AdmissionScripts.release, keys: [
-                ticket.lease.deploymentSlots, ticket.lease.tenantSlots, AdmissionKeys.tokens(tenant: request.tenant.id),
-                AdmissionKeys.usage, AdmissionKeys.epoch, AdmissionKeys.waiting(deployment: request.deployment.id),
-                AdmissionKeys.waiterExpiry(deployment: request.deployment.id),
+                ticket.lease.deploymentSlots, ticket.lease.tenantSlots, FairShareKeys.tokens(tenant: request.tenant.id),
+                FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.waiting(deployment: request.deployment.id),
+                FairShareKeys.waiterExpiry(deployment: request.deployment.id),
             ], arguments: [
                 ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
                 Int(request.tenant.tokensPerMinute), String(format: "%.17g", correction), String(settings.halfLife),
-                AdmissionKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
+                FairShareKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
                 AdmissionSettings.milliseconds(settings.leaseTTL),
             ])
         } catch {

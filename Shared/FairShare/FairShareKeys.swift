@@ -1,0 +1,17 @@
+import Foundation
+
+/// Redis names of admission state, shared by the relays (which maintain it) and management (which reports it). Per-deployment and per-tenant keys carry hash tags (`{dep:…}`, `{ten:…}`) so a
+/// deployment's state stays on one shard in Redis Cluster (DESIGN §11).
+public enum FairShareKeys {
+    public static let usage = "fw:fairshare:usage"
+    public static let epoch = "fw:fairshare:epoch"
+    public static let active = "fw:fairshare:active"
+    /// Wake-up channel: a release publishes the deployment id so waiters retry at once.
+    public static let wakeChannel = "fairway:admission:wake"
+
+    public static func slots(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:slots" }
+    public static func waiting(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:waiting" }
+    public static func waiterExpiry(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:waiting:exp" }
+    public static func slots(tenant: UUID) -> String { "fw:{ten:\(tenant.uuidString.lowercased())}:slots" }
+    public static func tokens(tenant: UUID) -> String { "fw:{ten:\(tenant.uuidString.lowercased())}:tpm" }
+}
