@@ -12,6 +12,8 @@ public enum FairShareKeys {
     public static func slots(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:slots" }
     public static func waiting(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:waiting" }
     public static func waiterExpiry(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:waiting:exp" }
+    public static func requestBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:rpm" }
+    public static func tokenBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:tpm" }
     public static func slots(tenant: UUID) -> String { "fw:{ten:\(tenant.uuidString.lowercased())}:slots" }
     public static func tokens(tenant: UUID) -> String { "fw:{ten:\(tenant.uuidString.lowercased())}:tpm" }
 }

@@ -188,3 +188,44 @@ extension FairShareTests {
         }
     }
 }
+
+extension FairShareTests {
+    @Test func aDeploymentAtItsOwnRateLimitIsSkippedAndQuotaAwareRoutingPrefersHeadroom() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("acme")
+            let key = try await harness.createKey(tenant: tenant)
+            let limited = try await harness.createModel("a-limited", knobs: "tokens=1", extra: ["rpm_limit": 2])
+            let spare = try await harness.createModel("b-spare", extra: ["rpm_limit": 600])
+            try await harness.createGroup("ordered", members: [(limited, 0), (spare, 1)])
+            let relay = try await harness.startRelay(Self.fast)
+            for _ in 0..<3 {
+                #expect(try await RelayHarness.chat(relay, key: key.secret, ["model": "ordered", "messages": RelayHarness.messages()]).status == 200)
+            }
+            // Priority order, but A allows 2 requests a minute: the third goes to B without an upstream attempt on A.
+            #expect(try await harness.mockCount("/k/tokens=1/v1/chat/completions") == 2)
+            #expect(try await harness.mockCount("/v1/chat/completions") == 1)
+            let events = try await harness.waitForEvents(3)
+            #expect(events.last?.deploymentID?.lowercaseText == spare)
+            #expect(events.last?.attempts == 1)
+
+            // quota_aware: A's budget is spent, B's is nearly full, so B comes first.
+            let reply = try await harness.admin(.POST, "/v1/model-groups", ["name": "aware", "failover_strategy": "quota_aware"])
+            let group = try #require(reply.json["id"] as? String)
+            for (model, priority) in [(limited, 0), (spare, 1)] {
+                _ = try await harness.admin(.POST, "/v1/model-groups/\(group)/members", ["model_id": model, "priority": priority])
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await RelayHarness.chat(relay, key: key.secret, ["model": "aware", "messages": RelayHarness.messages()]).status == 200)
+            #expect(try await harness.mockCount("/v1/chat/completions") == 2)
+            // Both exhausted: 503 with Retry-After rather than an upstream call.
+            let only = try await harness.admin(.POST, "/v1/model-groups", ["name": "only-limited"])
+            let onlyID = try #require(only.json["id"] as? String)
+            _ = try await harness.admin(.POST, "/v1/model-groups/\(onlyID)/members", ["model_id": limited, "priority": 0])
+            try await Task.sleep(for: .milliseconds(300))
+            let refused = try await RelayHarness.chat(relay, key: key.secret, ["model": "only-limited", "messages": RelayHarness.messages()])
+            #expect(refused.status == 503)
+            #expect(refused.errorCode == "capacity_exceeded")
+            #expect(refused.headers.contains { $0.0.lowercased() == "retry-after" })
+        }
+    }
+}

@@ -62,6 +62,7 @@ public struct RelayServer: Sendable {
                 redis: redis, threshold: configuration.cooldownFailures, duration: configuration.cooldownDuration, logger: logger
             ),
             admission: admission,
+            headroom: view,
             http: http.client,
             events: emitter,
             settings: configuration.relaySettings,

@@ -20,6 +20,8 @@ public struct AdmissionRequest: Sendable {
 public enum AdmissionRefusal: Error, Sendable, Equatable {
     case quotaExceeded(retryAfterSeconds: Int)
     case capacityExceeded(retryAfterSeconds: Int)
+    /// The deployment's own RPM/TPM limit has no room now: try the next deployment.
+    case noHeadroom(retryAfterSeconds: Int)
     /// The request was cancelled (client gone) while it waited.
     case cancelled
 }
@@ -50,4 +52,15 @@ public struct PassThroughAdmission: Admission {
         var queued: Duration { .zero }
         func release(actualTokens: Int64?) async {}
     }
+}
+
+/// Remaining share (0…1) of each rate-limited deployment's RPM/TPM budget; deployments without limits are absent.
+public protocol HeadroomSource: Sendable {
+    func headroom() -> [UUID: Double]
+}
+
+/// No limits known: every deployment has full headroom.
+public struct NoHeadroomLimits: HeadroomSource {
+    public init() {}
+    public func headroom() -> [UUID: Double] { [:] }
 }

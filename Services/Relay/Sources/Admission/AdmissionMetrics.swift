@@ -10,6 +10,7 @@ public final class AdmissionMetrics: Sendable {
         case queueFull = "queue_full"
         case queueTimeout = "queue_timeout"
         case quota
+        case upstreamLimit = "upstream_limit"
         case cancelled
     }
 

@@ -7,11 +7,14 @@ import FairwayRedis
 /// is one script over keys of several hash tags; on Redis Cluster it would be split into reserve/claim/refund steps
 /// (DESIGN §11).
 enum AdmissionScripts {
-    /// KEYS: dep slots, dep waiting, dep waiter expiry, tenant slots, tenant tokens, usage, epoch, active.
+    /// KEYS: dep slots, dep waiting, dep waiter expiry, tenant slots, tenant tokens, usage, epoch, active, dep request
+    /// bucket, dep token bucket.
     /// ARGV: lease, waiter, share (0 = not known yet: ranks first), capacity (0 = unlimited), tenant cap (0 = unlimited), lease TTL ms, waiter TTL ms,
     /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0), wake channel,
-    /// deployment. The lease id and the waiter id are the same string, so a slot handed over by a release is found.
-    /// Returns {status, in flight, retry-after s}: 1 admitted, 0 wait, -1 queue full, -2 over TPM quota.
+    /// deployment, deployment RPM limit (0 = none), deployment TPM limit (0 = none). The lease id and the waiter id are
+    /// the same string, so a slot handed over by a release is found.
+    /// Returns {status, in flight, retry-after s}: 1 admitted, 0 wait, -1 queue full, -2 over the tenant's TPM quota,
+    /// -3 no headroom under the deployment's own RPM/TPM limits.
     static let acquire = RedisScript("""
         local t = redis.call('TIME')
         local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -63,23 +66,51 @@ enum AdmissionScripts {
             admit = ahead < capacity - inflight
         end
         if admit then
-            local limit = tonumber(ARGV[11])
-            if limit > 0 then
-                local bucket = redis.call('HMGET', KEYS[5], 'tokens', 'ts')
+            -- Every bucket is checked before any is charged: all or nothing.
+            local function refilled(key, limit)
+                local bucket = redis.call('HMGET', key, 'tokens', 'ts')
                 local tokens = tonumber(bucket[1]) or limit
                 local ts = tonumber(bucket[2]) or now
-                tokens = math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
-                local need = math.min(tonumber(ARGV[10]), limit)
-                if tokens < need then
-                    leaveQueue()
-                    if granted then
-                        redis.call('ZREM', KEYS[1], ARGV[2])
-                        redis.call('PUBLISH', ARGV[15], ARGV[16])
-                    end
-                    return {-2, inflight, math.ceil((need - tokens) * 60 / limit)}
+                return math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
+            end
+            local function refuse(code, wait)
+                leaveQueue()
+                if granted then
+                    redis.call('ZREM', KEYS[1], ARGV[2])
+                    redis.call('PUBLISH', ARGV[15], ARGV[16])
                 end
-                redis.call('HSET', KEYS[5], 'tokens', tokens - need, 'ts', now)
+                return {code, inflight, math.max(1, math.ceil(wait))}
+            end
+            local estimate = tonumber(ARGV[10])
+            local limit = tonumber(ARGV[11])
+            local rpm = tonumber(ARGV[17])
+            local tpm = tonumber(ARGV[18])
+            local tenantTokens, rpmTokens, tpmTokens
+            if limit > 0 then
+                tenantTokens = refilled(KEYS[5], limit)
+                local need = math.min(estimate, limit)
+                if tenantTokens < need then return refuse(-2, (need - tenantTokens) * 60 / limit) end
+            end
+            if rpm > 0 then
+                rpmTokens = refilled(KEYS[9], rpm)
+                if rpmTokens < 1 then return refuse(-3, (1 - rpmTokens) * 60 / rpm) end
+            end
+            if tpm > 0 then
+                tpmTokens = refilled(KEYS[10], tpm)
+                local need = math.min(estimate, tpm)
+                if tpmTokens < need then return refuse(-3, (need - tpmTokens) * 60 / tpm) end
+            end
+            if limit > 0 then
+                redis.call('HSET', KEYS[5], 'tokens', tenantTokens - math.min(estimate, limit), 'ts', now)
                 redis.call('EXPIRE', KEYS[5], 120)
+            end
+            if rpm > 0 then
+                redis.call('HSET', KEYS[9], 'tokens', rpmTokens - 1, 'ts', now)
+                redis.call('EXPIRE', KEYS[9], 120)
+            end
+            if tpm > 0 then
+                redis.call('HSET', KEYS[10], 'tokens', tpmTokens - math.min(estimate, tpm), 'ts', now)
+                redis.call('EXPIRE', KEYS[10], 120)
             end
             local expiry = nowms + tonumber(ARGV[6])
             redis.call('ZADD', KEYS[1], expiry, ARGV[1])
@@ -117,9 +148,9 @@ enum AdmissionScripts {
         return {0, inflight, 0}
         """)
 
-    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry.
+    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry, dep token bucket.
     /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, cost correction, half-life s, wake channel, deployment,
-    /// capacity (0 = unlimited), lease TTL ms.
+    /// capacity (0 = unlimited), lease TTL ms, deployment TPM limit (0 = none).
     /// Idempotent: only the call that removes the lease settles anything. The freed slot is handed straight to the best
     /// waiters (their ids move into the slot set), so capacity is never idle while anyone waits; the wake-up tells them.
     /// Returns 1 when it settled.
@@ -138,6 +169,16 @@ enum AdmissionScripts {
             tokens = math.min(limit, tokens + math.min(tonumber(ARGV[3]), limit) - tonumber(ARGV[4]))
             redis.call('HSET', KEYS[3], 'tokens', tokens, 'ts', now)
             redis.call('EXPIRE', KEYS[3], 120)
+        end
+        local tpm = tonumber(ARGV[12])
+        if tpm > 0 then
+            local bucket = redis.call('HMGET', KEYS[8], 'tokens', 'ts')
+            local tokens = tonumber(bucket[1]) or tpm
+            local ts = tonumber(bucket[2]) or now
+            tokens = math.min(tpm, tokens + math.max(0, now - ts) * tpm / 60)
+            tokens = math.min(tpm, tokens + math.min(tonumber(ARGV[3]), tpm) - tonumber(ARGV[4]))
+            redis.call('HSET', KEYS[8], 'tokens', tokens, 'ts', now)
+            redis.call('EXPIRE', KEYS[8], 120)
         end
         local correction = tonumber(ARGV[6])
         if correction ~= 0 then

@@ -21,6 +21,12 @@ public final class FairShareAdmission: Admission, Service {
     public var isDegraded: Bool { degraded.load(ordering: .acquiring) }
 
     public func acquire(_ request: AdmissionRequest) async throws(AdmissionRefusal) -> any AdmissionTicket {
+        // Nothing scarce to share and no quota to charge: no Redis round trip at all.
+        let deployment = request.deployment
+        if deployment.maxConcurrency == nil && deployment.rpmLimit == nil && deployment.tpmLimit == nil
+            && request.tenant.maxConcurrency == nil && request.tenant.tokensPerMinute == 0 {
+            return PassThroughAdmission.Ticket()
+        }
         if !isDegraded {
             do {
                 return try await global.acquire(request)

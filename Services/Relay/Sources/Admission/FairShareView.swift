@@ -9,12 +9,13 @@ import Synchronization
 /// Each relay's periodically refreshed picture of the shared fair-share state: tenants' decayed usage and who is
 /// active. Priorities are computed from it locally, so admitting a request needs no extra read; it lags the truth by
 /// at most one refresh, which is small against the half-life.
-public final class FairShareView: Service, Sendable {
+public final class FairShareView: Service, HeadroomSource {
     struct State: Sendable {
         var usage = DecayedUsage(halfLife: 300, epoch: 0)
         var stored: [String: Double] = [:]
         var active: Set<String> = []
         var shares: [String: Double] = [:]
+        var headroom: [UUID: Double] = [:]
     }
 
     private let redis: RedisClient
@@ -61,13 +62,36 @@ public final class FairShareView: Service, Sendable {
         }
     }
 
+    public func headroom() -> [UUID: Double] {
+        state.withLock { $0.headroom }
+    }
+
     public func refresh() async throws {
         let now = Date().timeIntervalSince1970
-        let replies = try await redis.pipeline([
+        let limited = cache.snapshot.deployments.values.filter { $0.rpmLimit != nil || $0.tpmLimit != nil }
+        var commands = [
             RedisCommand("HGETALL", FairShareKeys.usage),
             RedisCommand("GET", FairShareKeys.epoch),
             RedisCommand("ZRANGEBYSCORE", FairShareKeys.active, String(now - 3 * settings.halfLife), "+inf"),
-        ], timeout: .seconds(1))
+        ]
+        for deployment in limited {
+            commands.append(RedisCommand("HMGET", FairShareKeys.requestBucket(deployment: deployment.id), "tokens", "ts"))
+            commands.append(RedisCommand("HMGET", FairShareKeys.tokenBucket(deployment: deployment.id), "tokens", "ts"))
+        }
+        let replies = try await redis.pipeline(commands, timeout: .seconds(1))
+        var headroom: [UUID: Double] = [:]
+        for (position, deployment) in limited.enumerated() {
+            func fraction(_ reply: RESPValue, limit: Double) -> Double {
+                let fields = reply.array ?? []
+                let tokens = fields.first?.string.flatMap(Double.init) ?? limit
+                let updated = fields.last?.string.flatMap(Double.init) ?? now
+                return min(limit, tokens + max(0, now - updated) * limit / 60) / limit
+            }
+            var remaining = 1.0
+            if let rpm = deployment.rpmLimit { remaining = min(remaining, fraction(replies[3 + position * 2], limit: Double(rpm))) }
+            if let tpm = deployment.tpmLimit { remaining = min(remaining, fraction(replies[4 + position * 2], limit: Double(tpm))) }
+            headroom[deployment.id] = remaining
+        }
         var stored: [String: Double] = [:]
         let pairs = replies[0].array ?? []
         var index = 0
@@ -89,6 +113,7 @@ public final class FairShareView: Service, Sendable {
             state.stored = stored
             state.active = active
             state.shares = shares
+            state.headroom = headroom
         }
     }
 

@@ -51,6 +51,7 @@ public struct RedisAdmission: Sendable {
             FairShareKeys.slots(deployment: deployment.id), FairShareKeys.waiting(deployment: deployment.id),
             FairShareKeys.waiterExpiry(deployment: deployment.id), FairShareKeys.slots(tenant: tenant.id),
             FairShareKeys.tokens(tenant: tenant.id), FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.active,
+            FairShareKeys.requestBucket(deployment: deployment.id), FairShareKeys.tokenBucket(deployment: deployment.id),
         ]
         let leaseTTL = AdmissionSettings.milliseconds(settings.leaseTTL)
         let waiterTTL = max(AdmissionSettings.milliseconds(settings.pollInterval) * 20, 2000)
@@ -63,7 +64,7 @@ public struct RedisAdmission: Sendable {
                     lease, waiter, String(format: "%.17g", share), deployment.maxConcurrency ?? 0, tenant.maxConcurrency ?? 0,
                     leaseTTL, waiterTTL, settings.maxQueueLength, tenant.id.lowercaseText, Int(request.estimatedTokens),
                     Int(tenant.tokensPerMinute), String(format: "%.17g", cost), String(settings.halfLife), 1,
-                    FairShareKeys.wakeChannel, deployment.id.lowercaseText,
+                    FairShareKeys.wakeChannel, deployment.id.lowercaseText, deployment.rpmLimit ?? 0, Int(deployment.tpmLimit ?? 0),
                 ])
             } catch {
                 if waiting { metrics.leftQueue(deployment.id) }
@@ -88,6 +89,10 @@ public struct RedisAdmission: Sendable {
                 if waiting { metrics.leftQueue(deployment.id) }
                 metrics.rejected(.quota)
                 throw .refused(.quotaExceeded(retryAfterSeconds: max(1, Int(fields.last?.int ?? 1))))
+            case -3:
+                if waiting { metrics.leftQueue(deployment.id) }
+                metrics.rejected(.upstreamLimit)
+                throw .refused(.noHeadroom(retryAfterSeconds: max(1, Int(fields.last?.int ?? 1))))
             default:
                 if !waiting {
                     waiting = true
@@ -120,12 +125,12 @@ public struct RedisAdmission: Sendable {
             _ = try await redis.evaluate(AdmissionScripts.release, keys: [
                 ticket.lease.deploymentSlots, ticket.lease.tenantSlots, FairShareKeys.tokens(tenant: request.tenant.id),
                 FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.waiting(deployment: request.deployment.id),
-                FairShareKeys.waiterExpiry(deployment: request.deployment.id),
+                FairShareKeys.waiterExpiry(deployment: request.deployment.id), FairShareKeys.tokenBucket(deployment: request.deployment.id),
             ], arguments: [
                 ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
                 Int(request.tenant.tokensPerMinute), String(format: "%.17g", correction), String(settings.halfLife),
                 FairShareKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
-                AdmissionSettings.milliseconds(settings.leaseTTL),
+                AdmissionSettings.milliseconds(settings.leaseTTL), Int(request.deployment.tpmLimit ?? 0),
             ])
         } catch {
             // The lease expires on its own within its TTL; the usage correction is lost, which only skews priority.

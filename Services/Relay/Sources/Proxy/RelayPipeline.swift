@@ -18,6 +18,8 @@ public struct RelayPipeline: Sendable {
     let router = UpstreamRouter()
     let cooldowns: any CooldownStore
     let admission: any Admission
+    /// Remaining RPM/TPM headroom per deployment, for `quota_aware` groups.
+    let headroom: any HeadroomSource
     let http: HTTPClient
     let events: any RequestLogSink
     let settings: RelaySettings
@@ -28,12 +30,13 @@ public struct RelayPipeline: Sendable {
 
     public init(
         authenticator: Authenticator, cache: ConfigCache, cooldowns: any CooldownStore, admission: any Admission,
-        http: HTTPClient, events: any RequestLogSink, settings: RelaySettings, logger: Logger
+        headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, settings: RelaySettings, logger: Logger
     ) {
         self.authenticator = authenticator
         self.cache = cache
         self.cooldowns = cooldowns
         self.admission = admission
+        self.headroom = headroom
         self.http = http
         self.events = events
         self.settings = settings
@@ -90,13 +93,14 @@ public struct RelayPipeline: Sendable {
         }
         // One candidate is tried whatever its health: skip the Redis round trip.
         let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
-        let order = router.order(route, coolingDown: health.coolingDown, rotation: rotation.next())
+        let order = router.order(route, coolingDown: health.coolingDown, headroom: headroom.headroom(), rotation: rotation.next())
         return await attempt(order, parsed: parsed, health: health, record: record)
     }
 
     private func attempt(_ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord) async -> Response {
         var record = record
         var lastFailure: UpstreamFailure?
+        var noHeadroom: Int?
         for deployment in order {
             record.attempts += 1
             record.deployment = deployment
@@ -119,6 +123,11 @@ public struct RelayPipeline: Sendable {
                         status: .serviceUnavailable, type: "capacity_exceeded", message: "The model is at capacity; retry shortly.",
                         code: "capacity_exceeded", retryAfterSeconds: retryAfter
                     ))
+                case .noHeadroom(let retryAfter):
+                    // The deployment's own rate limit is used up: skip it (not an upstream attempt).
+                    record.attempts -= 1
+                    noHeadroom = min(noHeadroom ?? retryAfter, retryAfter)
+                    continue
                 case .cancelled:
                     return finish(&record, RelayError(
                         status: .init(code: 499), type: "client_disconnected", message: "The client went away while queued.",
@@ -144,6 +153,14 @@ public struct RelayPipeline: Sendable {
                 ])
                 lastFailure = failure
             }
+        }
+        if lastFailure == nil, let retryAfter = noHeadroom {
+            record.deployment = nil
+            return finish(&record, RelayError(
+                status: .serviceUnavailable, type: "capacity_exceeded",
+                message: "Every deployment of this model is at its rate limit; retry shortly.", code: "capacity_exceeded",
+                retryAfterSeconds: retryAfter
+            ))
         }
         let error = lastFailure?.relayError(attempts: record.attempts)
             ?? RelayError(status: .serviceUnavailable, type: "upstream_error", message: "No deployment is available.", code: "no_deployment")
