@@ -123,7 +123,11 @@ struct MockServer: Sendable {
                 defer { statistics.end() }
                 if behavior.ttftMS > 0 { try await Task.sleep(for: .milliseconds(behavior.ttftMS)) }
                 for (index, (event, data)) in events.enumerated() {
-                    if let drop = behavior.dropAfterChunks, index >= drop { throw DroppedConnection() }
+                    if let drop = behavior.dropAfterChunks, index >= drop {
+                        // Let what was written reach the client before the connection is cut.
+                        try await Task.sleep(for: .milliseconds(50))
+                        throw DroppedConnection()
+                    }
                     var text = ""
                     if let event { text += "event: \(event)\n" }
                     text += "data: \(data)\n\n"

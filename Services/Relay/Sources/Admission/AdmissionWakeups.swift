@@ -47,9 +47,12 @@ public final class AdmissionWakeups: Service, Sendable {
     }
 
     public func run() async throws {
-        for await event in subscriber.events {
-            if case .message(_, let payload) = event, let deployment = UUID(text: payload) {
-                wake(deployment)
+        // Stops on shutdown without waiting for the subscriber, which is shut down after this service.
+        await cancelWhenGracefulShutdown { [self] in
+            for await event in subscriber.events {
+                if case .message(_, let payload) = event, let deployment = UUID(text: payload) {
+                    wake(deployment)
+                }
             }
         }
     }

@@ -54,13 +54,15 @@ public final class FairShareAdmission: Admission, Service {
 
     /// While degraded, checks Redis every second and returns to global admission when it answers.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .seconds(1))
-            guard isDegraded else { continue }
-            if (try? await global.redis.ping()) != nil {
-                degraded.store(false, ordering: .releasing)
-                global.metrics.degraded.record(0)
-                logger.info("Redis answers again: admission is global")
+        try? await cancelWhenGracefulShutdown { [self] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                guard isDegraded else { continue }
+                if (try? await global.redis.ping()) != nil {
+                    degraded.store(false, ordering: .releasing)
+                    global.metrics.degraded.record(0)
+                    logger.info("Redis answers again: admission is global")
+                }
             }
         }
     }

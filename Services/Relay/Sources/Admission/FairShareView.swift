@@ -118,16 +118,18 @@ public final class FairShareView: Service, HeadroomSource {
     }
 
     public func run() async throws {
-        var failing = false
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await refresh()
-                failing = false
-            } catch {
-                if !failing { logger.debug("Fair-share view refresh failed", metadata: ["error": "\(error)"]) }
-                failing = true
+        try? await cancelWhenGracefulShutdown { [self] in
+            var failing = false
+            while !Task.isCancelled {
+                do {
+                    try await refresh()
+                    failing = false
+                } catch {
+                    if !failing { logger.debug("Fair-share view refresh failed", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+                try await Task.sleep(for: settings.viewRefresh)
             }
-            try? await Task.sleep(for: settings.viewRefresh)
         }
     }
 }

@@ -33,21 +33,28 @@ public final class LeaseRenewer: Service, Sendable {
 
     public func run() async throws {
         let ttlMS = AdmissionSettings.milliseconds(ttl)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: ttl / 3)
-            let current = leases.withLock { Array($0) }
-            guard !current.isEmpty else { continue }
-            let commands = current.map { lease in
-                RedisCommand("EVALSHA", [AdmissionScripts.renew.sha1, 2, lease.deploymentSlots, lease.tenantSlots, lease.id, ttlMS])
+        // In-flight requests drain before this stops, so their leases are already released.
+        try? await cancelWhenGracefulShutdown { [self] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: ttl / 3)
+                await renewAll(ttlMS: ttlMS)
             }
-            do {
-                let replies = try await redis.pipeline(commands, timeout: .seconds(2))
-                if replies.contains(where: { if case .error(let message) = $0 { message.hasPrefix("NOSCRIPT") } else { false } }) {
-                    _ = try await redis.send(RedisCommand("SCRIPT", "LOAD", AdmissionScripts.renew.source))
-                }
-            } catch {
-                logger.warning("Lease renewal failed", metadata: ["error": "\(error)", "leases": "\(current.count)"])
+        }
+    }
+
+    private func renewAll(ttlMS: Int) async {
+        let current = leases.withLock { Array($0) }
+        guard !current.isEmpty else { return }
+        let commands = current.map { lease in
+            RedisCommand("EVALSHA", [AdmissionScripts.renew.sha1, 2, lease.deploymentSlots, lease.tenantSlots, lease.id, ttlMS])
+        }
+        do {
+            let replies = try await redis.pipeline(commands, timeout: .seconds(2))
+            if replies.contains(where: { if case .error(let message) = $0 { message.hasPrefix("NOSCRIPT") } else { false } }) {
+                _ = try await redis.send(RedisCommand("SCRIPT", "LOAD", AdmissionScripts.renew.source))
             }
+        } catch {
+            logger.warning("Lease renewal failed", metadata: ["error": "\(error)", "leases": "\(current.count)"])
         }
     }
 }
