@@ -82,6 +82,10 @@ extension FairShareTests {
             // running upstream, which no gateway can stop).
             #expect(inFlight.max() ?? 0 <= 4)
             #expect(inFlight.contains(4), "the run saturated the deployment")
+            // Estimates charged at admission are taken back exactly: usage is what was really used, never negative.
+            let usage = try await harness.redisClient.send("HGETALL", "fw:fairshare:usage").array ?? []
+            let values = stride(from: 1, to: usage.count, by: 2).compactMap { usage[$0].string.flatMap(Double.init) }
+            #expect(!values.isEmpty && values.allSatisfy { $0 >= 0 }, "\(values)")
         }
     }
 
@@ -226,6 +230,24 @@ extension FairShareTests {
             #expect(refused.status == 503)
             #expect(refused.errorCode == "capacity_exceeded")
             #expect(refused.headers.contains { $0.0.lowercased() == "retry-after" })
+        }
+    }
+}
+
+extension FairShareTests {
+    @Test func requestsThatUseNothingLeaveNoUsageBehind() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("unlucky")
+            let key = try await harness.createKey(tenant: tenant)
+            try await harness.createModel("broken", knobs: "status=500,latency_ms=20", extra: ["max_concurrency": 2])
+            let relay = try await harness.startRelay(Self.fast)
+            for _ in 0..<20 {
+                #expect(try await RelayHarness.chat(relay, key: key.secret, ["model": "broken", "messages": RelayHarness.messages()]).status == 502)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            // Each admission charged an estimate of ~1,000 tokens; every release must take exactly that back.
+            let stored = try await harness.redisClient.send("HGET", "fw:fairshare:usage", tenant).string.flatMap(Double.init)
+            #expect(abs(stored ?? 1) < 1e-6, "usage left behind: \(String(describing: stored))")
         }
     }
 }

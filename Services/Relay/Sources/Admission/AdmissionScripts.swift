@@ -13,7 +13,7 @@ enum AdmissionScripts {
     /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0), wake channel,
     /// deployment, deployment RPM limit (0 = none), deployment TPM limit (0 = none). The lease id and the waiter id are
     /// the same string, so a slot handed over by a release is found.
-    /// Returns {status, in flight, retry-after s}: 1 admitted, 0 wait, -1 queue full, -2 over the tenant's TPM quota,
+    /// Returns {status, in flight, retry-after s[, charged increment, its epoch]}: 1 admitted, 0 wait, -1 queue full, -2 over the tenant's TPM quota,
     /// -3 no headroom under the deployment's own RPM/TPM limits.
     static let acquire = RedisScript("""
         local t = redis.call('TIME')
@@ -130,12 +130,13 @@ enum AdmissionScripts {
                 epoch = now
                 redis.call('SET', KEYS[7], tostring(now))
             end
-            local cost = tonumber(ARGV[12])
-            if cost > 0 then
-                redis.call('HINCRBYFLOAT', KEYS[6], ARGV[9], string.format('%.17g', cost * 2 ^ ((now - epoch) / halfLife)))
+            local charged = tonumber(ARGV[12]) * 2 ^ ((now - epoch) / halfLife)
+            if charged > 0 then
+                redis.call('HINCRBYFLOAT', KEYS[6], ARGV[9], string.format('%.17g', charged))
             end
             redis.call('ZADD', KEYS[8], now, ARGV[9])
-            return {1, inflight + 1, 0}
+            -- What was added and under which epoch, so the release can take exactly that back.
+            return {1, inflight + 1, 0, string.format('%.17g', charged), tostring(epoch)}
         end
         if ARGV[14] == '1' then
             if not redis.call('ZSCORE', KEYS[2], ARGV[2]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
@@ -149,8 +150,9 @@ enum AdmissionScripts {
         """)
 
     /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry, dep token bucket.
-    /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, cost correction, half-life s, wake channel, deployment,
-    /// capacity (0 = unlimited), lease TTL ms, deployment TPM limit (0 = none).
+    /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, usage increment charged at admission, half-life s,
+    /// wake channel, deployment, capacity (0 = unlimited), lease TTL ms, deployment TPM limit (0 = none), epoch of the
+    /// charge, actual cost.
     /// Idempotent: only the call that removes the lease settles anything. The freed slot is handed straight to the best
     /// waiters (their ids move into the slot set), so capacity is never idle while anyone waits; the wake-up tells them.
     /// Returns 1 when it settled.
@@ -180,10 +182,13 @@ enum AdmissionScripts {
             redis.call('HSET', KEYS[8], 'tokens', tokens, 'ts', now)
             redis.call('EXPIRE', KEYS[8], 120)
         end
-        local correction = tonumber(ARGV[6])
-        if correction ~= 0 then
-            local epoch = tonumber(redis.call('GET', KEYS[5]) or tostring(now))
-            redis.call('HINCRBYFLOAT', KEYS[4], ARGV[2], string.format('%.17g', correction * 2 ^ ((now - epoch) / tonumber(ARGV[7]))))
+        -- Replace the estimate charged at admission (taken back exactly, even across a re-base) by the real cost.
+        local halfLife = tonumber(ARGV[7])
+        local epoch = tonumber(redis.call('GET', KEYS[5]) or tostring(now))
+        local charged = tonumber(ARGV[6]) / 2 ^ ((epoch - tonumber(ARGV[13])) / halfLife)
+        local delta = tonumber(ARGV[14]) * 2 ^ ((now - epoch) / halfLife) - charged
+        if delta ~= 0 then
+            redis.call('HINCRBYFLOAT', KEYS[4], ARGV[2], string.format('%.17g', delta))
         end
         local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local stale = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', nowms)

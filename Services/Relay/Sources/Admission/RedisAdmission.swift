@@ -79,8 +79,10 @@ public struct RedisAdmission: Sendable {
                 metrics.admitted(deployment: deployment.id, tenant: tenant.id, queued: queued)
                 let held = LeaseRenewer.Lease(id: lease, deploymentSlots: keys[0], tenantSlots: keys[3])
                 renewer.add(held)
+                let charged = fields.count > 3 ? fields[3].string ?? "0" : "0"
+                let epoch = fields.count > 4 ? fields[4].string ?? "0" : "0"
                 return RedisTicket(
-                    admission: self, lease: held, request: request, cost: cost, queued: queued
+                    admission: self, lease: held, request: request, charged: charged, chargedEpoch: epoch, queued: queued
                 )
             case -1:
                 metrics.rejected(.queueFull)
@@ -119,7 +121,7 @@ public struct RedisAdmission: Sendable {
     func release(_ ticket: RedisTicket, actualTokens: Int64?) async {
         let request = ticket.request
         let actual = actualTokens ?? 0
-        let correction = (Double(actual) - Double(request.estimatedTokens)) * request.deployment.admissionWeight
+        let actualCost = Double(actual) * request.deployment.admissionWeight
         renewer.remove(ticket.lease)
         do {
             _ = try await redis.evaluate(AdmissionScripts.release, keys: [
@@ -128,9 +130,10 @@ public struct RedisAdmission: Sendable {
                 FairShareKeys.waiterExpiry(deployment: request.deployment.id), FairShareKeys.tokenBucket(deployment: request.deployment.id),
             ], arguments: [
                 ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
-                Int(request.tenant.tokensPerMinute), String(format: "%.17g", correction), String(settings.halfLife),
+                Int(request.tenant.tokensPerMinute), ticket.charged, String(settings.halfLife),
                 FairShareKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
                 AdmissionSettings.milliseconds(settings.leaseTTL), Int(request.deployment.tpmLimit ?? 0),
+                ticket.chargedEpoch, String(format: "%.17g", actualCost),
             ])
         } catch {
             // The lease expires on its own within its TTL; the usage correction is lost, which only skews priority.
@@ -145,15 +148,18 @@ final class RedisTicket: AdmissionTicket {
     let admission: RedisAdmission
     let lease: LeaseRenewer.Lease
     let request: AdmissionRequest
-    let cost: Double
+    /// The usage increment the acquire script added, and the epoch it was computed under (Redis's own text).
+    let charged: String
+    let chargedEpoch: String
     let queued: Duration
     private let released = Atomic<Bool>(false)
 
-    init(admission: RedisAdmission, lease: LeaseRenewer.Lease, request: AdmissionRequest, cost: Double, queued: Duration) {
+    init(admission: RedisAdmission, lease: LeaseRenewer.Lease, request: AdmissionRequest, charged: String, chargedEpoch: String, queued: Duration) {
         self.admission = admission
         self.lease = lease
         self.request = request
-        self.cost = cost
+        self.charged = charged
+        self.chargedEpoch = chargedEpoch
         self.queued = queued
     }
 
