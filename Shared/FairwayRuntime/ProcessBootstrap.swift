@@ -1,5 +1,6 @@
 import FairwayCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -16,22 +17,29 @@ public enum ProcessBootstrap {
 
     /// A router with request metrics (`hb_requests`, `hb_request_duration`) on every route.
     public static func router() -> Router<BasicRequestContext> {
-        let router = Router()
+        router(context: BasicRequestContext.self)
+    }
+
+    /// The same for a service's own request context (the relay's carries the connection, to notice clients leaving).
+    public static func router<Context: RequestContext>(context: Context.Type) -> Router<Context> {
+        let router = Router(context: Context.self)
         router.add(middleware: MetricsMiddleware())
         return router
     }
 
     /// An application named `serverName` serving `router` at `address`, running `services` before the server starts
     /// and stopping them after it has drained.
-    public static func application(
+    public static func application<Context: RequestContext>(
         serverName: String,
         address: ServerAddress,
-        router: Router<BasicRequestContext>,
+        router: Router<Context>,
+        server: HTTPServerBuilder = .http1(),
         services: [any Service],
         logger: Logger
-    ) -> some ApplicationProtocol {
+    ) -> some ApplicationProtocol where Context.Source == ApplicationRequestContextSource {
         Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: serverName),
             services: services,
             logger: logger

@@ -251,3 +251,32 @@ extension FairShareTests {
         }
     }
 }
+
+extension FairShareTests {
+    @Test func aClientThatDisconnectsWhileQueuedLeavesTheQueueAtOnce() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("acme")
+            let key = try await harness.createKey(tenant: tenant)
+            let deployment = try await harness.createModel("single", extra: ["max_concurrency": 1])
+            let relay = try await harness.startRelay(Self.fast)
+            let holder = Task {
+                try await RelayHarness.chat(relay, key: key.secret, ["model": "single", "messages": RelayHarness.messages(), "mock": ["latency_ms": 3000]])
+            }
+            let slots = "fw:{dep:\(deployment)}:slots", waiting = "fw:{dep:\(deployment)}:waiting"
+            while try await Self.count(harness, slots) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            let waiter = Task { try await RelayHarness.chat(relay, key: key.secret, ["model": "single", "messages": RelayHarness.messages()]) }
+            while try await Self.count(harness, waiting) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            waiter.cancel()
+            let left = ContinuousClock.now
+            while try await Self.count(harness, waiting) > 0 && ContinuousClock.now - left < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let took = ContinuousClock.now - left
+            #expect(took < .seconds(1), "the abandoned request left the queue after \(took)")
+            #expect(try await holder.value.status == 200)
+            let events = try await harness.waitForEvents(2)
+            #expect(events.contains { $0.statusCode == 499 && $0.errorType == "client_disconnected" }, "\(events.map(\.statusCode))")
+            #expect(try await harness.mockCount("/v1/chat/completions") == 1, "the abandoned request never reached the upstream")
+        }
+    }
+}

@@ -5,11 +5,11 @@ import Hummingbird
 struct RelayRoutes: Sendable {
     let pipeline: RelayPipeline
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<RelayRequestContext>) {
         let pipeline = self.pipeline
         for endpoint in RelayEndpoint.allCases {
-            router.post(RouterPath(endpoint.rawValue)) { request, _ in
-                await pipeline.handle(endpoint, request: request)
+            router.post(RouterPath(endpoint.rawValue)) { request, context in
+                await pipeline.handle(endpoint, request: request, clientConnected: context.clientConnected)
             }
         }
         router.get("v1/models") { request, _ in

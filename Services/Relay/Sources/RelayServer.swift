@@ -69,7 +69,7 @@ public struct RelayServer: Sendable {
             logger: logger
         )
 
-        let router = ProcessBootstrap.router()
+        let router = ProcessBootstrap.router(context: RelayRequestContext.self)
         router.add(middleware: RelayErrorMiddleware())
         OperationalRoutes(checks: [
             SchemaReadinessCheck(gate: schema),
@@ -87,6 +87,7 @@ public struct RelayServer: Sendable {
             serverName: "fairway-relay",
             address: configuration.common.address,
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectWatcher()])),
             services: [postgres, redis, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter],
             logger: logger
         )

@@ -7,13 +7,22 @@ public struct AdmissionRequest: Sendable {
     /// Estimated tokens (prompt characters / 4 + `max_tokens` or a default).
     public var estimatedTokens: Int64
     public var requestID: UUID
+    /// False once the client has gone: a waiting request then leaves the queue.
+    public var clientConnected: @Sendable () -> Bool
 
-    public init(tenant: Tenant, deployment: Deployment, estimatedTokens: Int64, requestID: UUID) {
+    public init(
+        tenant: Tenant, deployment: Deployment, estimatedTokens: Int64, requestID: UUID,
+        clientConnected: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.tenant = tenant
         self.deployment = deployment
         self.estimatedTokens = estimatedTokens
         self.requestID = requestID
+        self.clientConnected = clientConnected
     }
+
+    /// Whether a waiting request should give up its place now.
+    var abandoned: Bool { Task.isCancelled || !clientConnected() }
 }
 
 /// Why admission said no; mapped to 429 (the tenant's own quota) or 503 (the deployment is saturated).

@@ -103,9 +103,9 @@ public final class LocalAdmission: Sendable {
             case .wait:
                 break
             }
-            if Task.isCancelled || ContinuousClock.now >= deadline {
+            if request.abandoned || ContinuousClock.now >= deadline {
                 state.withLock { _ = $0.waiters[deployment]?.removeValue(forKey: id) }
-                if Task.isCancelled {
+                if request.abandoned {
                     metrics.rejected(.cancelled)
                     throw .cancelled
                 }

@@ -101,13 +101,13 @@ public struct RedisAdmission: Sendable {
                     metrics.joinedQueue(deployment.id)
                 }
             }
-            if Task.isCancelled || ContinuousClock.now >= deadline {
+            if request.abandoned || ContinuousClock.now >= deadline {
                 _ = try? await redis.evaluate(
                     AdmissionScripts.leave, keys: [keys[1], keys[2], keys[0]],
                     arguments: [waiter, FairShareKeys.wakeChannel, deployment.id.lowercaseText]
                 )
                 metrics.leftQueue(deployment.id)
-                if Task.isCancelled {
+                if request.abandoned {
                     metrics.rejected(.cancelled)
                     throw .refused(.cancelled)
                 }

@@ -53,7 +53,8 @@ public struct RelayPipeline: Sendable {
         }
     }
 
-    public func handle(_ endpoint: RelayEndpoint, request: Request) async -> Response {
+    /// - Parameter clientConnected: whether the client is still there; a request waiting for a slot polls it.
+    public func handle(_ endpoint: RelayEndpoint, request: Request, clientConnected: @escaping @Sendable () -> Bool = { true }) async -> Response {
         let key: AuthenticatedKey
         switch await authenticate(request) {
         case .success(let authenticated): key = authenticated
@@ -94,10 +95,13 @@ public struct RelayPipeline: Sendable {
         // One candidate is tried whatever its health: skip the Redis round trip.
         let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
         let order = router.order(route, coolingDown: health.coolingDown, headroom: headroom.headroom(), rotation: rotation.next())
-        return await attempt(order, parsed: parsed, health: health, record: record)
+        return await attempt(order, parsed: parsed, health: health, record: record, clientConnected: clientConnected)
     }
 
-    private func attempt(_ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord) async -> Response {
+    private func attempt(
+        _ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord,
+        clientConnected: @escaping @Sendable () -> Bool
+    ) async -> Response {
         var record = record
         var lastFailure: UpstreamFailure?
         var noHeadroom: Int?
@@ -109,7 +113,8 @@ public struct RelayPipeline: Sendable {
             let ticket: any AdmissionTicket
             do {
                 ticket = try await admission.acquire(AdmissionRequest(
-                    tenant: record.key.tenant, deployment: deployment, estimatedTokens: parsed.estimatedTokens, requestID: record.requestID
+                    tenant: record.key.tenant, deployment: deployment, estimatedTokens: parsed.estimatedTokens, requestID: record.requestID,
+                    clientConnected: clientConnected
                 ))
             } catch {
                 switch error {
