@@ -66,7 +66,7 @@ struct MockServer: Sendable {
 
         if let requiredKey {
             let bearer = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
-            let apiKey = request.headers[HTTPField.Name("x-api-key")!]
+            let apiKey = request.headers[.xAPIKey]
             if bearer != requiredKey && apiKey != requiredKey {
                 return isAnthropic
                     ? Self.json(MockAnswers.anthropicError(status: 401, message: "invalid x-api-key"), status: .unauthorized)
@@ -81,7 +81,7 @@ struct MockServer: Sendable {
             if status == 429 { response.headers[.retryAfter] = "1" }
             return response
         }
-        if isAnthropic && request.headers[HTTPField.Name("anthropic-version")!] == nil {
+        if isAnthropic && request.headers[.anthropicVersion] == nil {
             return Self.json(MockAnswers.anthropicError(status: 400, message: "anthropic-version header is required"), status: .badRequest)
         }
 
@@ -142,4 +142,10 @@ struct MockServer: Sendable {
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+}
+
+extension HTTPField.Name {
+    // Valid literal field names: the initializer fails only on characters these literals do not contain.
+    static let xAPIKey = HTTPField.Name("x-api-key")!
+    static let anthropicVersion = HTTPField.Name("anthropic-version")!
 }
