@@ -145,7 +145,8 @@ extension FairShareTests {
             #expect(limited.status == 429)
             #expect(limited.errorCode == "rate_limit_exceeded")
             let retryAfter = try #require(limited.headers.first { $0.0.lowercased() == "retry-after" }.flatMap { Int($0.1) })
-            #expect(retryAfter >= 1 && retryAfter <= 60)
+            // The reservation was settled with the real usage (~14 tokens), so the bucket is only a little short.
+            #expect(retryAfter >= 1 && retryAfter <= 5, "Retry-After \(retryAfter) s")
             try await Task.sleep(for: .seconds(retryAfter) + .milliseconds(300))
             let again = try await RelayHarness.chat(relay, key: key.secret, body)
             #expect(again.status == 200, "after Retry-After the tenant is served again: \(again.body)")

@@ -162,26 +162,19 @@ enum AdmissionScripts {
         if removed == 0 then return 0 end
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-        local limit = tonumber(ARGV[5])
-        if limit > 0 then
-            local bucket = redis.call('HMGET', KEYS[3], 'tokens', 'ts')
+        -- A token bucket gets back what was reserved and pays what was really used.
+        local function settle(key, limit)
+            if limit <= 0 then return end
+            local bucket = redis.call('HMGET', key, 'tokens', 'ts')
             local tokens = tonumber(bucket[1]) or limit
             local ts = tonumber(bucket[2]) or now
             tokens = math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
             tokens = math.min(limit, tokens + math.min(tonumber(ARGV[3]), limit) - tonumber(ARGV[4]))
-            redis.call('HSET', KEYS[3], 'tokens', tokens, 'ts', now)
-            redis.call('EXPIRE', KEYS[3], 120)
+            redis.call('HSET', key, 'tokens', tokens, 'ts', now)
+            redis.call('EXPIRE', key, 120)
         end
-        local tpm = tonumber(ARGV[12])
-        if tpm > 0 then
-            local bucket = redis.call('HMGET', KEYS[8], 'tokens', 'ts')
-            local tokens = tonumber(bucket[1]) or tpm
-            local ts = tonumber(bucket[2]) or now
-            tokens = math.min(tpm, tokens + math.max(0, now - ts) * tpm / 60)
-            tokens = math.min(tpm, tokens + math.min(tonumber(ARGV[3]), tpm) - tonumber(ARGV[4]))
-            redis.call('HSET', KEYS[8], 'tokens', tokens, 'ts', now)
-            redis.call('EXPIRE', KEYS[8], 120)
-        end
+        settle(KEYS[3], tonumber(ARGV[5]))
+        settle(KEYS[8], tonumber(ARGV[12]))
         -- Replace the estimate charged at admission (taken back exactly, even across a re-base) by the real cost.
         local halfLife = tonumber(ARGV[7])
         local epoch = tonumber(redis.call('GET', KEYS[5]) or tostring(now))
