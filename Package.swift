@@ -76,6 +76,7 @@ let package = Package(
         ),
         .target(
             name: "FairShare",
+            dependencies: ["FairwayCore", "FairwayRedis"],
             path: "Shared/FairShare",
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import FairwayCore
 import Foundation
 
 /// Redis names of admission state, shared by the relays (which maintain it) and management (which reports it). Per-deployment and per-tenant keys carry hash tags (`{dep:…}`, `{ten:…}`) so a
@@ -9,11 +10,11 @@ public enum FairShareKeys {
     /// Wake-up channel: a release publishes the deployment id so waiters retry at once.
     public static let wakeChannel = "fairway:admission:wake"
 
-    public static func slots(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:slots" }
-    public static func waiting(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:waiting" }
-    public static func waiterExpiry(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:waiting:exp" }
-    public static func requestBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:rpm" }
-    public static func tokenBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.uuidString.lowercased())}:tpm" }
-    public static func slots(tenant: UUID) -> String { "fw:{ten:\(tenant.uuidString.lowercased())}:slots" }
-    public static func tokens(tenant: UUID) -> String { "fw:{ten:\(tenant.uuidString.lowercased())}:tpm" }
+    public static func slots(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:slots" }
+    public static func waiting(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:waiting" }
+    public static func waiterExpiry(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:waiting:exp" }
+    public static func requestBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:rpm" }
+    public static func tokenBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:tpm" }
+    public static func slots(tenant: UUID) -> String { "fw:{ten:\(tenant.lowercaseText)}:slots" }
+    public static func tokens(tenant: UUID) -> String { "fw:{ten:\(tenant.lowercaseText)}:tpm" }
 }

@@ -38,11 +38,3 @@ public struct Backoff: Sendable, Equatable {
         return result
     }
 }
-
-extension Duration {
-    /// The duration as fractional seconds.
-    public var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

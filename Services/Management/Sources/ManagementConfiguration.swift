@@ -26,6 +26,6 @@ public struct ManagementConfiguration: Sendable {
         self.common = try CommonSettings(environment: environment, defaultPort: Self.defaultPort)
         self.fairshareMode = try environment.oneOf("FAIRWAY_FAIRSHARE_MODE", default: FairShareCalculator.Mode.hierarchical)
         let halfLife = try environment.seconds("FAIRWAY_FAIRSHARE_HALF_LIFE", default: .seconds(300), in: 1...86_400 * 30)
-        self.fairshareHalfLife = Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18
+        self.fairshareHalfLife = halfLife.seconds
     }
 }

@@ -43,7 +43,7 @@ public struct RelayConfiguration: Sendable {
         self.spillPath = environment.string("FAIRWAY_SPILL_FILE") ?? "\(spillDirectory)/\(relayID).events"
         let halfLife = try environment.seconds("FAIRWAY_FAIRSHARE_HALF_LIFE", default: .seconds(300), in: 1...86_400 * 30)
         self.admission = AdmissionSettings(
-            halfLife: Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18,
+            halfLife: halfLife.seconds,
             mode: try environment.oneOf("FAIRWAY_FAIRSHARE_MODE", default: FairShareCalculator.Mode.hierarchical),
             queueTimeout: try environment.seconds("FAIRWAY_QUEUE_TIMEOUT", default: .seconds(30), in: 0.01...3600),
             maxQueueLength: try environment.int("FAIRWAY_MAX_QUEUE_LENGTH", default: 1000, in: 1...1_000_000),

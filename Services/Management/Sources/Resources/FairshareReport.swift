@@ -47,11 +47,7 @@ struct FairshareReport: Sendable {
 
         let now = Date().timeIntervalSince1970
         let nowMS = Int(now * 1000)
-        var commands = [
-            RedisCommand("HGETALL", FairShareKeys.usage),
-            RedisCommand("GET", FairShareKeys.epoch),
-            RedisCommand("ZRANGEBYSCORE", FairShareKeys.active, String(now - 3 * halfLife), "+inf"),
-        ]
+        var commands = FairShareState.commands(now: now, halfLife: halfLife)
         for deployment in deployments {
             guard let id = UUID(text: deployment.id) else { continue }
             commands.append(RedisCommand("ZCOUNT", FairShareKeys.slots(deployment: id), String(nowMS), "+inf"))
@@ -63,18 +59,13 @@ struct FairshareReport: Sendable {
         } catch {
             throw APIError(.unavailable, "Redis cannot be reached: \(error)")
         }
-        var stored: [String: Double] = [:]
-        let pairs = replies[0].array ?? []
-        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
-            if let tenant = pairs[index].string, let value = pairs[index + 1].string.flatMap(Double.init) { stored[tenant] = value }
-        }
-        let decay = replies[1].string.flatMap(Double.init).map { DecayedUsage(halfLife: halfLife, epoch: $0) }
-        let active = Set((replies[2].array ?? []).compactMap(\.string))
+        let shared = FairShareState(replies: replies.prefix(3), halfLife: halfLife)
+        let active = shared.active
         let shares = FairShareCalculator(mode: mode, groupWeights: groupWeights).shares(
             tenants.filter { active.contains($0.id) }.map { ShareInput(tenant: $0.id, weight: Double($0.weight), group: $0.group) }
         )
         let tenantRows: [[String: Any]] = tenants.map { tenant in
-            let usage = decay.map { $0.usage(stored: stored[tenant.id] ?? 0, at: now) } ?? 0
+            let usage = shared.usage(of: tenant.id, at: now)
             return [
                 "id": tenant.id, "name": tenant.name, "weight": tenant.weight, "group_name": tenant.group ?? NSNull(),
                 "active": active.contains(tenant.id), "share": shares[tenant.id] ?? 0, "usage": usage,

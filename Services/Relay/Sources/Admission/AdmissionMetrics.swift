@@ -30,7 +30,7 @@ public final class AdmissionMetrics: Sendable {
     func admitted(deployment: UUID, tenant: UUID, queued: Duration) {
         admittedCounter.increment()
         Timer(label: "fairway_admission_queue_wait_seconds", dimensions: [("tenant", tenant.lowercaseText)], preferredDisplayUnit: .seconds)
-            .recordNanoseconds(Int64(AdmissionSettings.milliseconds(queued)) * 1_000_000)
+            .recordNanoseconds(queued.nanoseconds)
         let value = counts.withLock { counts -> Int in
             counts.inFlight[deployment, default: 0] += 1
             return counts.inFlight[deployment] ?? 0

@@ -32,9 +32,4 @@ public struct AdmissionSettings: Sendable {
         self.viewRefresh = viewRefresh
         self.replicasHint = replicasHint
     }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
 }

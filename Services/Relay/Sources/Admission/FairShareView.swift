@@ -6,14 +6,12 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Each relay's periodically refreshed picture of the shared fair-share state: tenants' decayed usage and who is
-/// active. Priorities are computed from it locally, so admitting a request needs no extra read; it lags the truth by
-/// at most one refresh, which is small against the half-life.
+/// Each relay's periodically refreshed picture of the shared fair-share state: the active tenants' shares (passed to
+/// the acquire script, which ranks by live usage), their decayed usage (for local admission while Redis is down) and
+/// the rate-limited deployments' headroom (for `quota_aware` routing). It lags the truth by at most one refresh.
 public final class FairShareView: Service, HeadroomSource {
     struct State: Sendable {
-        var usage = DecayedUsage(halfLife: 300, epoch: 0)
-        var stored: [String: Double] = [:]
-        var active: Set<String> = []
+        var shared = FairShareState.empty
         var shares: [String: Double] = [:]
         var headroom: [UUID: Double] = [:]
     }
@@ -29,7 +27,7 @@ public final class FairShareView: Service, HeadroomSource {
         self.cache = cache
         self.settings = settings
         self.logger = logger
-        self.state = Mutex(State(usage: DecayedUsage(halfLife: settings.halfLife, epoch: 0)))
+        self.state = Mutex(State())
     }
 
     /// The tenant's share among the active tenants; 0 when it is not active yet (it then ranks first until the next
@@ -43,22 +41,7 @@ public final class FairShareView: Service, HeadroomSource {
         let now = Date().timeIntervalSince1970
         return state.withLock { state in
             let key = tenant.lowercaseText
-            guard let stored = state.stored[key], state.usage.epoch > 0 else { return 0 }
-            let usage = state.usage.usage(stored: stored, at: now)
-            return FairShareCalculator.priority(usage: usage, share: state.shares[key])
-        }
-    }
-
-    /// Shares and decayed usage of the active tenants (for `/v1/fairshare`-style reporting and tests).
-    public func report() -> [String: (share: Double, usage: Double)] {
-        let now = Date().timeIntervalSince1970
-        return state.withLock { state in
-            var out: [String: (Double, Double)] = [:]
-            for (tenant, share) in state.shares {
-                let usage = state.usage.epoch > 0 ? state.usage.usage(stored: state.stored[tenant] ?? 0, at: now) : 0
-                out[tenant] = (share, usage)
-            }
-            return out
+            return FairShareCalculator.priority(usage: state.shared.usage(of: key, at: now), share: state.shares[key])
         }
     }
 
@@ -69,11 +52,7 @@ public final class FairShareView: Service, HeadroomSource {
     public func refresh() async throws {
         let now = Date().timeIntervalSince1970
         let limited = cache.snapshot.deployments.values.filter { $0.rpmLimit != nil || $0.tpmLimit != nil }
-        var commands = [
-            RedisCommand("HGETALL", FairShareKeys.usage),
-            RedisCommand("GET", FairShareKeys.epoch),
-            RedisCommand("ZRANGEBYSCORE", FairShareKeys.active, String(now - 3 * settings.halfLife), "+inf"),
-        ]
+        var commands = FairShareState.commands(now: now, halfLife: settings.halfLife)
         for deployment in limited {
             commands.append(RedisCommand("HMGET", FairShareKeys.requestBucket(deployment: deployment.id), "tokens", "ts"))
             commands.append(RedisCommand("HMGET", FairShareKeys.tokenBucket(deployment: deployment.id), "tokens", "ts"))
@@ -92,26 +71,16 @@ public final class FairShareView: Service, HeadroomSource {
             if let tpm = deployment.tpmLimit { remaining = min(remaining, fraction(replies[4 + position * 2], limit: Double(tpm))) }
             headroom[deployment.id] = remaining
         }
-        var stored: [String: Double] = [:]
-        let pairs = replies[0].array ?? []
-        var index = 0
-        while index + 1 < pairs.count {
-            if let tenant = pairs[index].string, let value = pairs[index + 1].string.flatMap(Double.init) { stored[tenant] = value }
-            index += 2
-        }
-        let epoch = replies[1].string.flatMap(Double.init) ?? 0
-        let active = Set((replies[2].array ?? []).compactMap(\.string))
+        let shared = FairShareState(replies: replies.prefix(3), halfLife: settings.halfLife)
         let snapshot = cache.snapshot
-        let inputs = active.compactMap { text -> ShareInput? in
+        let inputs = shared.active.compactMap { text -> ShareInput? in
             guard let id = UUID(text: text), let tenant = snapshot.tenants[id] else { return nil }
             return ShareInput(tenant: text, weight: Double(tenant.weight), group: tenant.groupName)
         }
         let calculator = FairShareCalculator(mode: settings.mode, groupWeights: snapshot.fairshareGroupWeights.mapValues(Double.init))
         let shares = calculator.shares(inputs)
         state.withLock { state in
-            state.usage = DecayedUsage(halfLife: settings.halfLife, epoch: epoch)
-            state.stored = stored
-            state.active = active
+            state.shared = shared
             state.shares = shares
             state.headroom = headroom
         }

@@ -29,10 +29,8 @@ public final class LeaseRenewer: Service, Sendable {
     func add(_ lease: Lease) { _ = leases.withLock { $0.insert(lease) } }
     func remove(_ lease: Lease) { _ = leases.withLock { $0.remove(lease) } }
 
-    public var count: Int { leases.withLock { $0.count } }
-
     public func run() async throws {
-        let ttlMS = AdmissionSettings.milliseconds(ttl)
+        let ttlMS = ttl.milliseconds
         // In-flight requests drain before this stops, so their leases are already released.
         try? await cancelWhenGracefulShutdown { [self] in
             while !Task.isCancelled {
@@ -42,7 +40,7 @@ public final class LeaseRenewer: Service, Sendable {
         }
     }
 
-    private func renewAll(ttlMS: Int) async {
+    private func renewAll(ttlMS: Int64) async {
         let current = leases.withLock { Array($0) }
         guard !current.isEmpty else { return }
         let commands = current.map { lease in

@@ -126,9 +126,6 @@ public final class LocalAdmission: Sendable {
         metrics.released(request.deployment.id)
         wakeups.wake(request.deployment.id)
     }
-
-    /// Slots held locally right now (tests and metrics).
-    public func inFlight(_ deployment: UUID) -> Int { state.withLock { $0.inFlight[deployment, default: 0] } }
 }
 
 final class LocalTicket: AdmissionTicket {

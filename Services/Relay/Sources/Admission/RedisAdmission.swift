@@ -42,7 +42,7 @@ public struct RedisAdmission: Sendable {
         let deployment = request.deployment
         let tenant = request.tenant
         // One id serves as waiter and lease; arrival time first, so equal priorities are served in arrival order.
-        let arrival = String(RequestRecord.nowMicroseconds())
+        let arrival = String(UnixClock.microseconds())
         let lease = String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + request.requestID.lowercaseText
             + "." + UUID().lowercaseText.prefix(8)
         let waiter = lease
@@ -53,8 +53,8 @@ public struct RedisAdmission: Sendable {
             FairShareKeys.tokens(tenant: tenant.id), FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.active,
             FairShareKeys.requestBucket(deployment: deployment.id), FairShareKeys.tokenBucket(deployment: deployment.id),
         ]
-        let leaseTTL = AdmissionSettings.milliseconds(settings.leaseTTL)
-        let waiterTTL = max(AdmissionSettings.milliseconds(settings.pollInterval) * 20, 2000)
+        let leaseTTL = settings.leaseTTL.milliseconds
+        let waiterTTL = max(settings.pollInterval.milliseconds * 20, 2000)
         var waiting = false
         while true {
             let share = view.share(tenant: tenant.id)
@@ -132,7 +132,7 @@ public struct RedisAdmission: Sendable {
                 ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
                 Int(request.tenant.tokensPerMinute), ticket.charged, String(settings.halfLife),
                 FairShareKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
-                AdmissionSettings.milliseconds(settings.leaseTTL), Int(request.deployment.tpmLimit ?? 0),
+                settings.leaseTTL.milliseconds, Int(request.deployment.tpmLimit ?? 0),
                 ticket.chargedEpoch, String(format: "%.17g", actualCost),
             ])
         } catch {

@@ -60,7 +60,7 @@ public struct Authenticator: Sendable {
             unavailable.increment()
             return .unavailable
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let now = UnixClock.microseconds()
         guard let stored, stored.isUsable(atMicroseconds: now) else {
             failures.increment()
             return .unauthorized

@@ -34,13 +34,9 @@ public final class ConfigCache: Sendable {
     /// Loads a fresh snapshot and forgets every cached key answer (the change may have been to any key).
     @discardableResult
     public func reload() async throws -> ConfigSnapshot {
-        let generation = keys.withLock { $0.generation }
         let snapshot = try await source.loadSnapshot()
         current.withLock { $0 = snapshot }
-        keys.withLock { state in
-            if state.generation == generation { state.generation &+= 1 }
-            state.cache.invalidateAll()
-        }
+        invalidateAllKeys()
         loaded.store(true, ordering: .releasing)
         return snapshot
     }

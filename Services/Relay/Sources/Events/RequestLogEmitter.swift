@@ -49,29 +49,35 @@ public final class RequestLogEmitter: Service, RequestLogSink {
     /// False once an event could not be kept anywhere (the spill file failed): the operator must look.
     public var isHealthy: Bool { state.withLock { $0.spillHealthy } }
 
-    /// Events waiting in memory (for tests and metrics).
-    public var pendingInMemory: Int { state.withLock { $0.memory.count } }
+    private enum Kept {
+        case inMemory
+        case spilled
+        case lost(EventSpillFile.WriteFailed)
+    }
 
     public func emit(_ event: RequestLogEvent) {
-        let failure = state.withLock { state -> EventSpillFile.WriteFailed? in
+        let kept = state.withLock { state -> Kept in
             if !state.spilling && state.memory.count < bufferLimit {
                 state.memory.append(event)
-                return nil
+                return .inMemory
             }
             state.spilling = true
             do throws(EventSpillFile.WriteFailed) {
                 try state.spill.append([event])
-                return nil
+                return .spilled
             } catch {
                 state.spillHealthy = false
-                return error
+                return .lost(error)
             }
         }
-        if let failure {
+        switch kept {
+        case .inMemory:
+            break
+        case .spilled:
+            spilled.increment()
+        case .lost(let failure):
             lost.increment()
             logger.error("Request-log event lost: Redis unreachable and the spill file failed", metadata: ["error": "\(failure)"])
-        } else if state.withLock({ $0.spilling }) {
-            spilled.increment()
         }
         wake.yield()
     }

@@ -19,7 +19,7 @@ public struct AnthropicProvider: UpstreamProvider {
             ("accept", stream ? "text/event-stream" : "application/json"),
         ]
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("x-api-key", key)) }
-        return UpstreamRequest(url: JSONObject.join(deployment.apiBase, "/v1/messages"), headers: headers, body: JSON.object(translated).bytes)
+        return UpstreamRequest(url: deployment.url("/v1/messages"), headers: headers, body: JSON.object(translated).bytes)
     }
 
     public func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {

@@ -15,7 +15,7 @@ public struct OpenAIProvider: UpstreamProvider {
         }
         var headers = [("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json")]
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
-        return UpstreamRequest(url: JSONObject.join(deployment.apiBase, endpoint.openAIPath), headers: headers, body: JSON.object(body).bytes)
+        return UpstreamRequest(url: deployment.url(endpoint.openAIPath), headers: headers, body: JSON.object(body).bytes)
     }
 
     public func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {

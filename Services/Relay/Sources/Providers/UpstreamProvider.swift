@@ -43,9 +43,9 @@ extension ProviderKind {
     }
 }
 
-extension JSONObject {
-    /// Joins an upstream `api_base` and a path without doubling or dropping the slash.
-    static func join(_ base: String, _ path: String) -> String {
-        base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
+extension Deployment {
+    /// `path` below the deployment's `api_base`, without doubling or dropping the slash.
+    func url(_ path: String) -> String {
+        apiBase.hasSuffix("/") ? String(apiBase.dropLast()) + path : apiBase + path
     }
 }

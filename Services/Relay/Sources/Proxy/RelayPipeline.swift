@@ -106,10 +106,7 @@ public struct RelayPipeline: Sendable {
         var lastFailure: UpstreamFailure?
         var noHeadroom: Int?
         for deployment in order {
-            record.attempts += 1
             record.deployment = deployment
-            attemptsCounter.increment()
-            if lastFailure != nil { failoverCounter.increment() }
             let ticket: any AdmissionTicket
             do {
                 ticket = try await admission.acquire(AdmissionRequest(
@@ -129,8 +126,7 @@ public struct RelayPipeline: Sendable {
                         code: "capacity_exceeded", retryAfterSeconds: retryAfter
                     ))
                 case .noHeadroom(let retryAfter):
-                    // The deployment's own rate limit is used up: skip it (not an upstream attempt).
-                    record.attempts -= 1
+                    // The deployment's own rate limit is used up: skip it without an upstream attempt.
                     noHeadroom = min(noHeadroom ?? retryAfter, retryAfter)
                     continue
                 case .cancelled:
@@ -141,6 +137,9 @@ public struct RelayPipeline: Sendable {
                 }
             }
             record.queued += ticket.queued
+            record.attempts += 1
+            attemptsCounter.increment()
+            if lastFailure != nil { failoverCounter.increment() }
             let call = UpstreamCall(
                 deployment: deployment, parsed: parsed, http: http, settings: settings,
                 failingBefore: health.failing.contains(deployment.id), pipeline: self

@@ -1,5 +1,3 @@
-import FairwayCore
-
 /// Tuning of the request path, from `FAIRWAY_*` variables (see ``RelayConfiguration``).
 public struct RelaySettings: Sendable {
     public var relayID: String
@@ -17,9 +15,4 @@ public struct RelaySettings: Sendable {
         self.defaultMaxTokens = defaultMaxTokens
         self.firstByteTimeout = firstByteTimeout
     }
-}
-
-/// Where finished requests' events go; ``RequestLogEmitter`` in production.
-public protocol RequestLogSink: Sendable {
-    func emit(_ event: RequestLogEvent)
 }

@@ -22,17 +22,11 @@ struct RequestRecord: Sendable {
 
     init(key: AuthenticatedKey, endpoint: RelayEndpoint, relayID: String) {
         self.requestID = UUID.version7()
-        self.startedAt = Self.nowMicroseconds()
+        self.startedAt = UnixClock.microseconds()
         self.startInstant = .now
         self.key = key
         self.endpoint = endpoint
         self.relayID = relayID
-    }
-
-    static func nowMicroseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
     }
 
     mutating func fail(_ error: RelayError) {
@@ -45,7 +39,7 @@ struct RequestRecord: Sendable {
         return RequestLogEvent(
             requestID: requestID,
             startedAt: startedAt,
-            finishedAt: max(startedAt, Self.nowMicroseconds()),
+            finishedAt: max(startedAt, UnixClock.microseconds()),
             tenantID: key.tenant.id,
             apiKeyID: key.key.id,
             modelName: modelName,
@@ -69,8 +63,8 @@ struct RequestRecord: Sendable {
         )
     }
 
+    /// Milliseconds as a log column holds them (0…Int32.max).
     static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(0, Int(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000)))
+        Int(min(Int64(Int32.max), max(0, duration.milliseconds)))
     }
 }

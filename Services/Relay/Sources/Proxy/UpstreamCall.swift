@@ -45,7 +45,7 @@ struct UpstreamCall: Sendable {
 
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, deadline: .now() + .nanoseconds(Self.nanoseconds(firstByteDeadline - .now)))
+            response = try await http.execute(request, deadline: .now() + .nanoseconds(max(0, (firstByteDeadline - .now).nanoseconds)))
         } catch {
             return .failed(failure(for: error))
         }
@@ -121,10 +121,5 @@ struct UpstreamCall: Sendable {
     static func summary(of body: [UInt8]) -> String {
         if let message = (try? JSONParser.parse(body))?["error"]?["message"]?.string { return message }
         return String(decoding: body.prefix(300), as: UTF8.self)
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -73,12 +73,11 @@ public struct RedisCooldownStore: CooldownStore {
     }
 
     public func recordFailure(_ id: UUID, kind: FailoverPolicy.CooldownKind) async {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         do {
             let reply = try await redis.evaluate(
                 Self.failureScript,
                 keys: [Self.failuresKey(id), Self.cooldownKey(id)],
-                arguments: [threshold, Int(milliseconds), kind == .rateLimited ? "1" : "0"]
+                arguments: [threshold, duration.milliseconds, kind == .rateLimited ? "1" : "0"]
             )
             if reply.int == 1 {
                 marked.increment()
