@@ -72,10 +72,8 @@ struct UpstreamCall: Sendable {
             }
             record.usage = translated.usage
             record.firstTokenAt = .now
-            // Settle after answering: the client does not wait for the release round trip. (Should the process die
-            // first, the lease expires with its TTL.)
-            let call = self
-            Task { await call.succeeded(ticket: ticket, usage: translated.usage) }
+            // Settled before the answer goes out, so a client's next request already sees its quota refunded.
+            await succeeded(ticket: ticket, usage: translated.usage)
             pipeline.events.emit(record.event())
             return .answered(Response(
                 status: .ok,
