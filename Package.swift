@@ -46,6 +46,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FairwayJSON",
+            path: "Shared/FairwayJSON",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FairwayRedis",
             dependencies: [
                 "CHiredis",
@@ -111,7 +116,7 @@ let package = Package(
         .target(
             name: "Management",
             dependencies: [
-                "FairShare", "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
+                "FairShare", "FairwayCore", "FairwayJSON", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -129,7 +134,7 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
-                "FairShare", "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
+                "FairShare", "FairwayCore", "FairwayJSON", "FairwayPostgres", "FairwayRedis", "FairwayRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

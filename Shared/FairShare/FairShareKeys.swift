@@ -13,6 +13,8 @@ public enum FairShareKeys {
     public static func slots(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:slots" }
     public static func waiting(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:waiting" }
     public static func waiterExpiry(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:waiting:exp" }
+    /// Waiter → "tenant cap|tenant slot key", so a release hands a slot only to a waiter whose tenant is below its cap.
+    public static func waiterTenants(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:waiting:tenant" }
     public static func requestBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:rpm" }
     public static func tokenBucket(deployment: UUID) -> String { "fw:{dep:\(deployment.lowercaseText)}:tpm" }
     public static func slots(tenant: UUID) -> String { "fw:{ten:\(tenant.lowercaseText)}:slots" }

@@ -37,15 +37,41 @@ struct IngestHarness: Sendable {
 
     /// Settings for a test consumer. The reclaim idle is long: in normal operation no entry is taken over, so each
     /// is delivered once; the crash drill uses a short one on purpose.
-    func settings(_ name: String, batchSize: Int = 500, reclaimIdle: Duration = .seconds(30)) -> IngestSettings {
+    /// Synthetic events lie in March 2026, so retention is long unless a test says otherwise.
+    func settings(_ name: String, batchSize: Int = 500, reclaimIdle: Duration = .seconds(30), retentionDays: Int = 3650) -> IngestSettings {
         IngestSettings(
             consumerName: name, batchSize: batchSize, batchWait: .milliseconds(100), reclaimIdle: reclaimIdle,
-            trimInterval: .seconds(1), attemptDeadline: .seconds(5)
+            trimInterval: .seconds(1), attemptDeadline: .seconds(5), retentionDays: retentionDays
         )
     }
 
-    func consumer(_ name: String, batchSize: Int = 500) -> StreamConsumer {
-        StreamConsumer(redis: redis, writer: RequestLogWriter(client: client, logger: logger), settings: settings(name, batchSize: batchSize), logger: logger)
+    func consumer(_ name: String, batchSize: Int = 500, retentionDays: Int = 3650) -> StreamConsumer {
+        StreamConsumer(
+            redis: redis, writer: RequestLogWriter(client: client, logger: logger),
+            settings: settings(name, batchSize: batchSize, retentionDays: retentionDays), logger: logger
+        )
+    }
+
+    /// The dead-letter stream's entries: their fields by name.
+    func deadLetters() async throws -> [[String: String]] {
+        let entries = try await redis.send(RedisCommand("XRANGE", RequestLogStream.deadLetterKey, "-", "+")).array ?? []
+        return entries.map { entry in
+            let fields = entry.array?.last?.array ?? []
+            let pairs = stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0].string ?? "", fields[$0 + 1].string ?? "") }
+            return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Waits until the dead-letter stream holds `count` entries and nothing is pending in the consumer group.
+    func waitForSettled(deadLetters count: Int, timeout: Duration = .seconds(20)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let dead = try await redis.xlen(RequestLogStream.deadLetterKey)
+            let pending = (try await redis.send(RedisCommand("XPENDING", RequestLogStream.key, RequestLogStream.group)).array?.first?.int) ?? -1
+            if dead >= count && pending == 0 { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     /// Refuses new connections to the test database and cuts the existing ones for `duration`, then lets them in again.

@@ -145,15 +145,108 @@ struct IngestTests {
         }
     }
 
-    @Test func lateEventsForADroppedDayAreStoredAgain() async throws {
+    @Test func aRedeliveryAfterRetentionIsDeadLetteredNotCountedAgain() async throws {
         try await IngestHarness.with { harness in
-            let writer = RequestLogWriter(client: harness.client, logger: harness.logger)
-            let events = SyntheticEvents(days: 1).make(100, seed: 4)
-            try await writer.write(Array(events.prefix(50)))
-            // Retention drops the day while this writer still remembers having created its partition.
+            // Today's events are stored; one of the same kind from 40 days ago (its day long dropped) is not.
+            var today = SyntheticEvents(days: 1)
+            today.firstDay = UnixClock.microseconds() / 86_400_000_000 * 86_400_000_000
+            let events = today.make(50, seed: 4)
+            var late = events[0]
+            late.requestID = UUID()
+            late.startedAt -= 40 * 86_400_000_000
+            late.finishedAt -= 40 * 86_400_000_000
+            var future = events[1]
+            future.requestID = UUID()
+            future.startedAt += 3 * 86_400_000_000
+            future.finishedAt += 3 * 86_400_000_000
+            try await SyntheticEvents.publish(events + [late, future], to: harness.redis)
+            try await harness.running([harness.consumer("a", retentionDays: 30)]) { () async throws in
+                #expect(try await harness.waitForStored(events.count))
+                #expect(try await harness.waitForSettled(deadLetters: 2))
+            }
+            try await harness.expectExactly(events)
+            let reasons = try await harness.deadLetters().compactMap { $0["reason"] }
+            #expect(reasons.contains { $0.contains("retention") } && reasons.contains { $0.contains("future") }, "\(reasons)")
+            let lateDay = "request_logs_" + RequestLogEvent.utcDay(microseconds: late.startedAt).replacingOccurrences(of: "-", with: "")
+            #expect(try await harness.scalar("SELECT to_regclass('\(lateDay)') IS NULL", as: Bool.self) == true, "no partition re-created")
+        }
+    }
+
+    @Test func aBatchWithPoisonCommitsTheRestAndDeadLettersOnlyThePoison() async throws {
+        try await IngestHarness.with { harness in
+            let events = SyntheticEvents().make(999, seed: 21)
+            // Postgres refuses each of these as data: NUL in text (22021), a too-large index row (54000), and a rollup
+            // sum beyond bigint (22003) on a grain that already has a row.
+            var nul = events[0]
+            nul.requestID = UUID()
+            nul.modelName = "a\u{0}b"
+            var huge = events[1]
+            huge.requestID = UUID()
+            // Random, so TOAST compression cannot shrink it under the index's row limit.
+            var random = SeededGenerator(seed: 3)
+            let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            huge.modelName = String((0..<100_000).map { _ in letters[Int(random.next() % UInt64(letters.count))] })
+            try await RequestLogWriter(client: harness.client, logger: harness.logger).write([events[2]])
+            var overflow = events[2]
+            overflow.requestID = UUID()
+            overflow.promptTokens = Int64.max
+            let poison = [nul, huge, overflow]
+            var batch = Array(events.dropFirst(3))
+            for (offset, event) in poison.enumerated() { batch.insert(event, at: 100 + offset * 300) }
+            try await SyntheticEvents.publish([events[0], events[1]] + batch, to: harness.redis, chunk: 5000)
+            try await harness.running([harness.consumer("a", batchSize: 5000)]) { () async throws in
+                #expect(try await harness.waitForStored(events.count), "999 good events stored")
+                #expect(try await harness.waitForSettled(deadLetters: 3), "poison dead-lettered, nothing left pending")
+            }
+            let dead = try await harness.deadLetters()
+            let storedPoison = try await harness.scalar(
+                "SELECT coalesce(string_agg(left(model_name, 20) || ':' || prompt_tokens, ','), '') FROM request_logs WHERE request_id IN ('\(poison.map(\.requestID.lowercaseText).joined(separator: "','"))')",
+                as: String.self
+            )
+            #expect(storedPoison == "", "no poison stored: \(dead)")
+            try await harness.expectExactly(events)
+            #expect(dead.count == 3)
+            let reasons = Set(dead.compactMap { $0["reason"]?.prefix(14) }.map(String.init))
+            #expect(reasons == ["SQLSTATE 22021", "SQLSTATE 54000", "SQLSTATE 22003"], "\(reasons)")
+            #expect(Set(dead.compactMap { $0["request_id"] }) == Set(poison.map(\.requestID.lowercaseText)))
+        }
+    }
+
+    @Test func trimmingNeverRemovesAnEntryThatIsDeliveredButNotAcknowledged() async throws {
+        try await IngestHarness.with { harness in
+            let events = SyntheticEvents().make(30, seed: 5)
+            try await harness.redis.xgroupCreate(RequestLogStream.key, group: RequestLogStream.group, startID: "0")
+            try await SyntheticEvents.publish(Array(events.prefix(10)), to: harness.redis)
+            // Another consumer takes the first ten and has not acknowledged them (it is mid-batch, or dead).
+            let taken = try await harness.redis.xreadgroup(
+                RequestLogStream.key, group: RequestLogStream.group, consumer: "slow", count: 10, id: ">"
+            )
+            #expect(taken.count == 10)
+            try await SyntheticEvents.publish(Array(events.suffix(20)), to: harness.redis)
+            let consumer = harness.consumer("a")
+            try await harness.running([consumer]) { () async throws in
+                #expect(try await harness.waitForStored(20))
+                await consumer.trim()
+            }
+            #expect(try await harness.redis.xlen(RequestLogStream.key) >= 10, "the slow consumer's entries are still there")
+            let reclaimed = try await harness.redis.xautoclaim(
+                RequestLogStream.key, group: RequestLogStream.group, consumer: "b", minIdle: .zero, start: "0-0", count: 100
+            )
+            #expect(reclaimed.entries.count == 10 && reclaimed.deletedIDs.isEmpty)
+        }
+    }
+
+    @Test func rebuildRefusesADayWhosePartitionIsGone() async throws {
+        try await IngestHarness.with { harness in
+            let events = SyntheticEvents(days: 2).make(200, seed: 8)
+            try await RequestLogWriter(client: harness.client, logger: harness.logger).write(events)
             _ = try await harness.client.query("SELECT request_logs_drop_partitions_before('2026-03-02')", logger: harness.logger)
-            await #expect(throws: (any Error).self) { try await writer.write(Array(events.suffix(50))) }
-            #expect(try await writer.write(Array(events.suffix(50))) == 50)
+            let before = try await harness.scalar("SELECT sum(requests)::int FROM daily_spend", as: Int.self)
+            await #expect(throws: SpendRebuild.PartitionGone.self) {
+                try await SpendRebuild(client: harness.client, logger: harness.logger).rebuild(days: ["2026-03-01", "2026-03-02"])
+            }
+            #expect(try await harness.scalar("SELECT sum(requests)::int FROM daily_spend", as: Int.self) == before, "rollups untouched")
+            #expect(try await SpendRebuild(client: harness.client, logger: harness.logger).rebuild(days: ["2026-03-02"])["2026-03-02"] ?? 0 > 0)
         }
     }
 

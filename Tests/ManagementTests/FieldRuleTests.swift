@@ -22,7 +22,7 @@ struct FieldRuleTests {
         #expect(try weight.validate(.integer(300)) == .integer(300))
         #expect(throws: APIError.self) { try weight.validate(.bool(true)) }
         #expect(throws: APIError.self) { try weight.validate(.integer(0)) }
-        #expect(throws: APIError.self) { try weight.validate(.number(1.5)) }
+        #expect(throws: APIError.self) { try weight.validate(.number("1.5")) }
         let limit = FieldRule.optionalLimit("max_concurrency")
         #expect(try limit.validate(.null) == .null)
     }
@@ -30,7 +30,9 @@ struct FieldRuleTests {
     @Test func decimalsStayExact() throws {
         let cost = FieldRule(name: "input_cost_per_token", kind: .decimal(minimumExclusive: false))
         #expect(try cost.validate(.string("0.0000025")) == .decimal("0.0000025"))
-        #expect(try cost.validate(.number(0.0000025)) == .decimal("2.5e-06"))
+        #expect(try cost.validate(.number("0.0000025")) == .decimal("0.0000025"))
+        // Digits a Double would lose are kept exactly.
+        #expect(try cost.validate(.number("0.000001234567891234")) == .decimal("0.000001234567891234"))
         #expect(try cost.validate(.integer(0)) == .decimal("0"))
         for bad: JSONValue in [.string("-1"), .string("1.2.3x"), .string("abc"), .bool(false)] {
             #expect(throws: APIError.self) { try cost.validate(bad) }

@@ -9,6 +9,16 @@ import Testing
 struct SpendReportTests {
     static let now = try! Date.ISO8601FormatStyle().year().month().day().parse("2026-03-31")
 
+    @Test func csvCellsCannotRunAsFormulas() {
+        #expect(SpendRoutes.csvField("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        for formula in ["+1+2", "-2+3", "@SUM(A1)", "\tx"] {
+            #expect(SpendRoutes.csvField(formula) == "'" + formula)
+        }
+        #expect(SpendRoutes.csvField("gpt-4o") == "gpt-4o")
+        #expect(SpendRoutes.csvField("0.000123000000") == "0.000123000000")
+        #expect(SpendRoutes.csvField("a,b") == "\"a,b\"")
+    }
+
     @Test func rangesAreValidatedWithTheField() throws {
         let defaults = try SpendReportQuery(query: [:], today: Self.now)
         #expect(defaults.from == "2026-03-02" && defaults.to == "2026-03-31" && defaults.groupBy == [.day])

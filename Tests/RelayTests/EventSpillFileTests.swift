@@ -39,3 +39,49 @@ struct EventSpillFileTests {
         #expect(bytes[8] >> 6 == 2)
     }
 }
+
+@Suite("Event spill file, damaged")
+struct EventSpillFileDamageTests {
+    @Test func aTornLastLineIsCutOffWhenTheFileIsOpened() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spill-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/events"
+        var file = EventSpillFile(path: path)
+        let events = (0..<3).map(EventSpillFileTests.event)
+        try file.append(events)
+        // A crash mid-write leaves half a line behind.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"request_id":"0190"#.utf8))
+        try handle.close()
+        var reopened = EventSpillFile(path: path)
+        let next = EventSpillFileTests.event(3)
+        try reopened.append([next])
+        let read = reopened.read(limit: 10)
+        #expect(read.events == events + [next], "the torn line must not merge with the next event")
+        #expect(read.undecodable == 0)
+    }
+
+    @Test func aFileWithOnlyATornLineIsEmptied() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spill-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data(#"{"half":"#.utf8))
+        let file = EventSpillFile(path: path)
+        #expect(file.pendingBytes == 0)
+    }
+
+    @Test func anUnwritableLocationIsReported() {
+        #expect(!EventSpillFile(path: "/proc/fairway-no/such/events").isWritable())
+        #expect(EventSpillFile(path: FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID().uuidString)").path).isWritable())
+    }
+
+    @Test func twoRelaysOnOneHostClaimDifferentFiles() {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claim-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = SpillFileLocation.claim(directory: directory, name: "host")
+        #expect(first == directory + "/host.events")
+        // flock is per open file description: a second claim in this process sees the first one's lock.
+        let second = SpillFileLocation.claim(directory: directory, name: "host")
+        #expect(second == directory + "/host-2.events")
+    }
+}

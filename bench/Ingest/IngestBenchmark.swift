@@ -74,7 +74,9 @@ struct IngestBenchmark {
                 let consumers = (0..<consumerCount).map { index in
                     StreamConsumer(
                         redis: redis, writer: RequestLogWriter(client: postgres, logger: logger),
-                        settings: IngestSettings(consumerName: "bench-\(index)", batchSize: batchSize, batchWait: .milliseconds(50)),
+                        settings: IngestSettings(
+                            consumerName: "bench-\(index)", batchSize: batchSize, batchWait: .milliseconds(50), retentionDays: 3650
+                        ),
                         logger: logger
                     )
                 }

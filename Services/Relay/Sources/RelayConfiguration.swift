@@ -22,6 +22,12 @@ public struct RelayConfiguration: Sendable {
     public var eventBufferSize: Int
     /// The request-log spill file (used only while Redis is unreachable); keep it on a volume that survives restarts.
     public var spillPath: String
+    /// `FAIRWAY_DRAIN_TIMEOUT`: how long a stopping relay lets requests finish before it cancels them.
+    public var drainTimeout: Duration
+    /// `FAIRWAY_AUTH_LOOKUPS_PER_SECOND`: key lookups this relay may send to Postgres per second.
+    public var authLookupsPerSecond: Double
+    /// `FAIRWAY_KEY_NEGATIVE_CACHE_SIZE`: unknown keys remembered (their own LRU, so they cannot evict known keys).
+    public var negativeKeyCacheSize: Int
 
     public var admission: AdmissionSettings
 
@@ -40,7 +46,12 @@ public struct RelayConfiguration: Sendable {
         self.cooldownDuration = try environment.seconds("FAIRWAY_COOLDOWN_SECS", default: .seconds(30), in: 0.1...86_400)
         self.eventBufferSize = try environment.int("FAIRWAY_EVENT_BUFFER", default: 50_000, in: 1...10_000_000)
         let spillDirectory = environment.string("FAIRWAY_SPILL_DIR", default: "/tmp/fairway-spill")
-        self.spillPath = environment.string("FAIRWAY_SPILL_FILE") ?? "\(spillDirectory)/\(relayID).events"
+        self.spillPath = environment.string("FAIRWAY_SPILL_FILE") ?? SpillFileLocation.claim(
+            directory: spillDirectory, name: environment.string("FAIRWAY_RELAY_ID") ?? ProcessIdentity.hostname(fallback: "relay")
+        )
+        self.drainTimeout = try environment.seconds("FAIRWAY_DRAIN_TIMEOUT", default: .seconds(25), in: 0...3600)
+        self.authLookupsPerSecond = Double(try environment.int("FAIRWAY_AUTH_LOOKUPS_PER_SECOND", default: 500, in: 1...1_000_000))
+        self.negativeKeyCacheSize = try environment.int("FAIRWAY_KEY_NEGATIVE_CACHE_SIZE", default: 10_000, in: 1...10_000_000)
         let halfLife = try environment.seconds("FAIRWAY_FAIRSHARE_HALF_LIFE", default: .seconds(300), in: 1...86_400 * 30)
         self.admission = AdmissionSettings(
             halfLife: halfLife.seconds,

@@ -1,8 +1,8 @@
 import Hummingbird
 import NIOCore
 
-/// The relay's request context: Hummingbird's core context plus the connection, so a request waiting for a slot can
-/// notice that its client has gone (the connection is no longer active) and leave the queue.
+/// The relay's request context: Hummingbird's core context plus the connection, so a request can be cancelled the
+/// moment its client leaves (see ``ClientDisconnectWatcher``).
 public struct RelayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let channel: any Channel
@@ -12,9 +12,10 @@ public struct RelayRequestContext: RequestContext {
         self.channel = source.channel
     }
 
-    /// Whether the client's connection is still open (see ``ClientDisconnectWatcher``).
-    public var clientConnected: @Sendable () -> Bool {
-        let channel = self.channel
-        return { ClientDisconnectWatcher.registry.isConnected(channel) }
+    /// A cancellation for one request, fired when this connection's client leaves.
+    public func requestCancellation() -> RequestCancellation {
+        let cancellation = RequestCancellation()
+        ClientDisconnectWatcher.registry.watch(channel, cancellation)
+        return cancellation
     }
 }

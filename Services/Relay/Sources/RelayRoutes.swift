@@ -9,7 +9,7 @@ struct RelayRoutes: Sendable {
         let pipeline = self.pipeline
         for endpoint in RelayEndpoint.allCases {
             router.post(RouterPath(endpoint.rawValue)) { request, context in
-                await pipeline.handle(endpoint, request: request, clientConnected: context.clientConnected)
+                await pipeline.handle(endpoint, request: request, cancellation: context.requestCancellation())
             }
         }
         router.get("v1/models") { request, _ in

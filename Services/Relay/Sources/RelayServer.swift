@@ -19,10 +19,13 @@ import ServiceLifecycle
 public struct RelayServer: Sendable {
     public let configuration: RelayConfiguration
     public let logger: Logger
+    /// The requests in flight; the process's ``DrainTrigger`` starts their drain clock at SIGTERM.
+    public let inFlight: InFlightRequests
 
     public init(configuration: RelayConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.inFlight = InFlightRequests(drainTimeout: configuration.drainTimeout, logger: logger)
     }
 
     public func makeApplication() throws -> some ApplicationProtocol {
@@ -32,8 +35,10 @@ public struct RelayServer: Sendable {
         let cache = ConfigCache(
             source: PostgresConfigSource(client: postgres, logger: logger),
             keyCacheCapacity: configuration.keyCacheSize,
+            negativeKeyCacheCapacity: configuration.negativeKeyCacheSize,
             positiveTTL: configuration.keyCacheTTL,
             negativeTTL: configuration.keyNegativeTTL,
+            lookupsPerSecond: configuration.authLookupsPerSecond,
             logger: logger
         )
         let subscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [Invalidation.channel], logger: logger)
@@ -65,6 +70,7 @@ public struct RelayServer: Sendable {
             headroom: view,
             http: http.client,
             events: emitter,
+            inFlight: inFlight,
             settings: configuration.relaySettings,
             logger: logger
         )
@@ -77,7 +83,8 @@ public struct RelayServer: Sendable {
                 ReadinessResult(name: "config", ready: cache.isLoaded, detail: cache.isLoaded ? nil : "configuration snapshot not loaded yet")
             },
             ClosureReadinessCheck {
-                ReadinessResult(name: "events", ready: emitter.isHealthy, detail: emitter.isHealthy ? nil : "request-log events were lost; see logs")
+                let health = emitter.health
+                return ReadinessResult(name: "events", ready: health == nil, detail: health)
             },
         ]).register(on: router)
         RelayRoutes(pipeline: pipeline).register(on: router)

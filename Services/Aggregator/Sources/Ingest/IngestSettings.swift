@@ -15,6 +15,8 @@ public struct IngestSettings: Sendable {
     public var trimInterval: Duration
     /// Longest one Redis or Postgres step may take before it is abandoned and retried.
     public var attemptDeadline: Duration
+    /// Days still stored (`FAIRWAY_LOG_RETENTION_DAYS`): events outside are dead-lettered.
+    public var window: IngestWindow
 
     public init(
         consumerName: String,
@@ -22,7 +24,8 @@ public struct IngestSettings: Sendable {
         batchWait: Duration = .seconds(1),
         reclaimIdle: Duration = .seconds(60),
         trimInterval: Duration = .seconds(30),
-        attemptDeadline: Duration = .seconds(30)
+        attemptDeadline: Duration = .seconds(30),
+        retentionDays: Int = 30
     ) {
         self.consumerName = consumerName
         self.batchSize = batchSize
@@ -30,6 +33,7 @@ public struct IngestSettings: Sendable {
         self.reclaimIdle = reclaimIdle
         self.trimInterval = trimInterval
         self.attemptDeadline = attemptDeadline
+        self.window = IngestWindow(retentionDays: retentionDays)
     }
 
     public init(environment: EnvironmentReader, defaultConsumerName: String) throws(ConfigurationError) {
@@ -38,7 +42,8 @@ public struct IngestSettings: Sendable {
             batchSize: try environment.int("FAIRWAY_BATCH_SIZE", default: 5000, in: 1...10_000),
             batchWait: try environment.seconds("FAIRWAY_BATCH_WAIT", default: .seconds(1), in: 0.01...60),
             reclaimIdle: try environment.seconds("FAIRWAY_RECLAIM_IDLE", default: .seconds(60), in: 0.1...86_400),
-            trimInterval: try environment.seconds("FAIRWAY_TRIM_INTERVAL", default: .seconds(30), in: 1...86_400)
+            trimInterval: try environment.seconds("FAIRWAY_TRIM_INTERVAL", default: .seconds(30), in: 1...86_400),
+            retentionDays: try environment.int("FAIRWAY_LOG_RETENTION_DAYS", default: 30, in: 1...3660)
         )
     }
 }

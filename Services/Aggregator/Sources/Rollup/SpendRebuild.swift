@@ -16,8 +16,19 @@ public struct SpendRebuild: Sendable {
         self.logger = logger
     }
 
+    /// A day whose `request_logs` partition retention has dropped: rebuilding it would wipe its rollups.
+    public struct PartitionGone: Error, CustomStringConvertible {
+        public var days: [String]
+        public var description: String {
+            "no request logs are kept for \(days.joined(separator: ", ")) (dropped by retention); their rollups were left as they are"
+        }
+    }
+
     /// Rebuilds each day from `from` to `to` (inclusive, `yyyy-MM-dd`); returns the rollup rows written per day.
+    /// Refuses, before touching anything, when a day's partition is gone.
     public func rebuild(days: [String]) async throws -> [String: Int] {
+        let gone = try await missingPartitions(days)
+        guard gone.isEmpty else { throw PartitionGone(days: gone) }
         var written: [String: Int] = [:]
         let timer = Timer(label: "fairway_aggregator_rebuild_duration_seconds")
         for day in days {
@@ -51,6 +62,20 @@ public struct SpendRebuild: Sendable {
             logger.info("Rebuilt daily spend", metadata: ["day": "\(day)", "rows": "\(written[day] ?? 0)"])
         }
         return written
+    }
+
+    /// The days among `days` whose `request_logs_YYYYMMDD` partition does not exist.
+    func missingPartitions(_ days: [String]) async throws -> [String] {
+        var missing: [String] = []
+        for day in days {
+            let name = "request_logs_" + day.replacingOccurrences(of: "-", with: "")
+            var exists = false
+            for try await present in try await client.query("SELECT to_regclass(\(name)) IS NOT NULL", logger: logger).decode(Bool.self) {
+                exists = present
+            }
+            if !exists { missing.append(day) }
+        }
+        return missing
     }
 
     /// The days from `from` to `to` inclusive; nil when a date is malformed, `to` is before `from`, or the range

@@ -43,15 +43,16 @@ public struct SpendRollup: Sendable, Equatable {
 
         public var costUSD: Decimal { PicoDollars.decimal(costPicoUSD) }
 
+        /// Saturating: a batch of extreme (but decodable) events cannot trap the aggregator.
         mutating func add(_ event: RequestLogEvent) {
-            requests += 1
-            if event.succeeded { succeeded += 1 } else { failed += 1 }
-            if event.cacheHit { cacheHits += 1 }
-            promptTokens += event.promptTokens
-            completionTokens += event.completionTokens
-            cachedTokens += event.cachedTokens
-            costPicoUSD += event.costPicoUSD
-            latencyMSSum += Int64(event.latencyMS)
+            requests.saturatingAdd(1)
+            if event.succeeded { succeeded.saturatingAdd(1) } else { failed.saturatingAdd(1) }
+            if event.cacheHit { cacheHits.saturatingAdd(1) }
+            promptTokens.saturatingAdd(event.promptTokens)
+            completionTokens.saturatingAdd(event.completionTokens)
+            cachedTokens.saturatingAdd(event.cachedTokens)
+            costPicoUSD.saturatingAdd(event.costPicoUSD)
+            latencyMSSum.saturatingAdd(Int64(event.latencyMS))
         }
     }
 

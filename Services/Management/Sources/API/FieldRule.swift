@@ -81,7 +81,7 @@ struct FieldRule: Sendable {
             let text: String
             switch value {
             case .integer(let number): text = String(number)
-            case .number(let number) where number.isFinite: text = "\(number)"
+            case .number(let number): text = number
             case .string(let string): text = string
             default: throw .validation(name, "\(name) must be a number or a decimal string")
             }
@@ -98,7 +98,9 @@ struct FieldRule: Sendable {
             let number: Double
             switch value {
             case .integer(let integer): number = Double(integer)
-            case .number(let double): number = double
+            case .number(let text):
+                guard let double = Double(text) else { throw .validation(name, "\(name) must be a number") }
+                number = double
             default: throw .validation(name, "\(name) must be a number")
             }
             guard number.isFinite, number > minimum else {

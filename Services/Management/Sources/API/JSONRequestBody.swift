@@ -1,3 +1,4 @@
+import FairwayJSON
 import Foundation
 import Hummingbird
 
@@ -30,9 +31,9 @@ struct JSONRequestBody: Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            value = JSONValue(try JSONParser.parse(Array(buffer.readableBytesView)))
         } catch {
-            throw APIError(.validation, "request body is not valid JSON")
+            throw APIError(.validation, "request body is not valid JSON (\(error))")
         }
         guard case .object(let fields) = value else {
             throw APIError(.validation, "request body must be a JSON object, not \(value.typeName)")

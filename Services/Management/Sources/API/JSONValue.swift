@@ -1,30 +1,28 @@
-/// A JSON value as the client sent it, keeping `true` apart from `1` and absent apart from `null`, which validation and
-/// PATCH semantics both need.
-enum JSONValue: Sendable, Equatable, Decodable {
+import FairwayJSON
+
+/// A JSON value as the client sent it, keeping `true` apart from `1`, absent apart from `null`, and every number as the
+/// text the client wrote — so a cost such as `0.000001234567891` is stored exactly, never rounded through a float.
+enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
-    case number(Double)
+    /// Any other number, as written (a fraction, an exponent, or a whole number beyond `Int64`).
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
+    init(_ json: JSON) {
+        switch json {
+        case .null: self = .null
+        case .bool(let value): self = .bool(value)
+        case .number(let text): self = Int64(text).map(JSONValue.integer) ?? .number(text)
+        case .string(let value): self = .string(value)
+        case .array(let elements): self = .array(elements.map(JSONValue.init))
+        case .object(let object):
+            var fields: [String: JSONValue] = [:]
+            for (key, value) in object { fields[key] = JSONValue(value) }
+            self = .object(fields)
         }
     }
 

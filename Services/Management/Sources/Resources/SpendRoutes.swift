@@ -149,7 +149,12 @@ struct SpendRoutes: Sendable {
         return object
     }
 
+    /// A CSV cell. One starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so a
+    /// spreadsheet shows it instead of running it as a formula (model and key names are client-chosen text; the
+    /// report's own numbers are never negative, so none is touched).
     static func csvField(_ value: String) -> String {
+        var value = value
+        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { value = "'" + value }
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -8,7 +8,7 @@ import FairwayRedis
 /// (DESIGN §11).
 enum AdmissionScripts {
     /// KEYS: dep slots, dep waiting, dep waiter expiry, tenant slots, tenant tokens, usage, epoch, active, dep request
-    /// bucket, dep token bucket.
+    /// bucket, dep token bucket, dep waiter tenants.
     /// ARGV: lease, waiter, share (0 = not known yet: ranks first), capacity (0 = unlimited), tenant cap (0 = unlimited), lease TTL ms, waiter TTL ms,
     /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0), wake channel,
     /// deployment, deployment RPM limit (0 = none), deployment TPM limit (0 = none). The lease id and the waiter id are
@@ -25,6 +25,7 @@ enum AdmissionScripts {
         for _, w in ipairs(stale) do
             redis.call('ZREM', KEYS[2], w)
             redis.call('ZREM', KEYS[3], w)
+            redis.call('HDEL', KEYS[11], w)
         end
         local capacity = tonumber(ARGV[4])
         local tenantCap = tonumber(ARGV[5])
@@ -42,6 +43,7 @@ enum AdmissionScripts {
         local function leaveQueue()
             redis.call('ZREM', KEYS[2], ARGV[2])
             redis.call('ZREM', KEYS[3], ARGV[2])
+            redis.call('HDEL', KEYS[11], ARGV[2])
         end
         -- A release may already have handed this waiter a slot (its id is then in the slot set).
         local granted = redis.call('ZSCORE', KEYS[1], ARGV[2]) ~= false
@@ -77,6 +79,7 @@ enum AdmissionScripts {
                 leaveQueue()
                 if granted then
                     redis.call('ZREM', KEYS[1], ARGV[2])
+                    redis.call('ZREM', KEYS[4], ARGV[2])
                     redis.call('PUBLISH', ARGV[15], ARGV[16])
                 end
                 return {code, inflight, math.max(1, math.ceil(wait))}
@@ -144,17 +147,23 @@ enum AdmissionScripts {
             end
             redis.call('ZADD', KEYS[2], priority, ARGV[2])
             redis.call('ZADD', KEYS[3], nowms + tonumber(ARGV[7]), ARGV[2])
+            if tenantCap > 0 then redis.call('HSET', KEYS[11], ARGV[2], ARGV[5] .. '|' .. KEYS[4]) end
             redis.call('ZADD', KEYS[8], now, ARGV[9])
         end
         return {0, inflight, 0}
         """)
 
-    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry, dep token bucket.
+    /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry, dep token bucket,
+    /// dep waiter tenants.
     /// ARGV: lease, tenant, reserved tokens, actual tokens, TPM limit, usage increment charged at admission, half-life s,
-    /// wake channel, deployment, capacity (0 = unlimited), lease TTL ms, deployment TPM limit (0 = none), epoch of the
+    /// wake channel, deployment, capacity (0 = unlimited), claim TTL ms, deployment TPM limit (0 = none), epoch of the
     /// charge, actual cost.
     /// Idempotent: only the call that removes the lease settles anything. The freed slot is handed straight to the best
-    /// waiters (their ids move into the slot set), so capacity is never idle while anyone waits; the wake-up tells them.
+    /// waiters whose tenants are below their own cap (their ids move into the slot set, and into the tenant's), so
+    /// capacity is never idle while anyone waits; the wake-up tells them. A handed-over slot is only a claim until its
+    /// waiter confirms it with the acquire script: it expires after the claim TTL, so a crashed relay's waiter cannot
+    /// hold it for a whole lease. A tenant's slot set is named in the waiter's entry, not in KEYS: fine on one Redis,
+    /// to be split for Cluster with the rest of admission (DESIGN §11).
     /// Returns 1 when it settled.
     static let release = RedisScript("""
         local removed = redis.call('ZREM', KEYS[1], ARGV[1])
@@ -188,6 +197,7 @@ enum AdmissionScripts {
         for _, w in ipairs(stale) do
             redis.call('ZREM', KEYS[6], w)
             redis.call('ZREM', KEYS[7], w)
+            redis.call('HDEL', KEYS[9], w)
         end
         if redis.call('ZCARD', KEYS[6]) > 0 then
             local capacity = tonumber(ARGV[10])
@@ -195,11 +205,30 @@ enum AdmissionScripts {
                 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowms)
                 local free = capacity - redis.call('ZCARD', KEYS[1])
                 if free > 0 then
-                    local best = redis.call('ZRANGE', KEYS[6], 0, free - 1)
+                    -- Look a bounded way past the free slots for waiters whose tenant is at its cap.
+                    local best = redis.call('ZRANGE', KEYS[6], 0, free + 63)
+                    local claim = nowms + tonumber(ARGV[11])
                     for _, w in ipairs(best) do
-                        redis.call('ZADD', KEYS[1], nowms + tonumber(ARGV[11]), w)
-                        redis.call('ZREM', KEYS[6], w)
-                        redis.call('ZREM', KEYS[7], w)
+                        if free == 0 then break end
+                        local eligible = true
+                        local info = redis.call('HGET', KEYS[9], w)
+                        local tenantKey
+                        if info then
+                            local cap, key = string.match(info, '^(%d+)|(.+)$')
+                            if cap and tonumber(cap) > 0 then
+                                tenantKey = key
+                                redis.call('ZREMRANGEBYSCORE', key, '-inf', nowms)
+                                eligible = redis.call('ZCARD', key) < tonumber(cap)
+                            end
+                        end
+                        if eligible then
+                            redis.call('ZADD', KEYS[1], claim, w)
+                            if tenantKey then redis.call('ZADD', tenantKey, claim, w) end
+                            redis.call('ZREM', KEYS[6], w)
+                            redis.call('ZREM', KEYS[7], w)
+                            redis.call('HDEL', KEYS[9], w)
+                            free = free - 1
+                        end
                     end
                 end
             end
@@ -216,11 +245,13 @@ enum AdmissionScripts {
         return redis.call('ZADD', KEYS[1], 'XX', 'CH', expiry, ARGV[1])
         """)
 
-    /// KEYS: dep waiting, dep waiter expiry, dep slots. ARGV: waiter, wake channel, deployment. Leaves the queue
-    /// (timeout, disconnect), giving back a slot a release handed over in the meantime.
+    /// KEYS: dep waiting, dep waiter expiry, dep slots, tenant slots, dep waiter tenants. ARGV: waiter, wake channel,
+    /// deployment. Leaves the queue (timeout, disconnect), giving back a slot a release handed over in the meantime.
     static let leave = RedisScript("""
         redis.call('ZREM', KEYS[2], ARGV[1])
         redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('HDEL', KEYS[5], ARGV[1])
+        redis.call('ZREM', KEYS[4], ARGV[1])
         if redis.call('ZREM', KEYS[3], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
         return 1
         """)

@@ -18,6 +18,10 @@ public struct AdmissionSettings: Sendable {
     /// Expected relay replicas: local admission (Redis down) gets capacity ÷ this.
     public var replicasHint: Int
 
+    /// How long a slot handed to a waiter by a release stays reserved for it until the waiter confirms it (it polls
+    /// every `pollInterval` and is woken at once), so a crashed relay's waiters cannot hold slots for a whole lease.
+    public var claimTTL: Duration { min(leaseTTL, max(pollInterval * 20, .seconds(2))) }
+
     public init(
         halfLife: Double = 300, mode: FairShareCalculator.Mode = .hierarchical, queueTimeout: Duration = .seconds(30),
         maxQueueLength: Int = 1000, leaseTTL: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100),

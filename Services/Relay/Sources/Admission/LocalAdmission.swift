@@ -128,6 +128,7 @@ public final class LocalAdmission: Sendable {
     }
 }
 
+/// Released once, however many times `release` is called, and by itself when dropped unreleased.
 final class LocalTicket: AdmissionTicket {
     let admission: LocalAdmission
     let request: AdmissionRequest
@@ -143,5 +144,10 @@ final class LocalTicket: AdmissionTicket {
     func release(actualTokens: Int64?) async {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         admission.release(request, actualTokens: actualTokens)
+    }
+
+    deinit {
+        guard !released.load(ordering: .acquiring) else { return }
+        admission.release(request, actualTokens: nil)
     }
 }

@@ -52,9 +52,10 @@ public struct RedisAdmission: Sendable {
             FairShareKeys.waiterExpiry(deployment: deployment.id), FairShareKeys.slots(tenant: tenant.id),
             FairShareKeys.tokens(tenant: tenant.id), FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.active,
             FairShareKeys.requestBucket(deployment: deployment.id), FairShareKeys.tokenBucket(deployment: deployment.id),
+            FairShareKeys.waiterTenants(deployment: deployment.id),
         ]
         let leaseTTL = settings.leaseTTL.milliseconds
-        let waiterTTL = max(settings.pollInterval.milliseconds * 20, 2000)
+        let waiterTTL = settings.claimTTL.milliseconds
         var waiting = false
         while true {
             let share = view.share(tenant: tenant.id)
@@ -82,7 +83,7 @@ public struct RedisAdmission: Sendable {
                 let charged = fields.count > 3 ? fields[3].string ?? "0" : "0"
                 let epoch = fields.count > 4 ? fields[4].string ?? "0" : "0"
                 return RedisTicket(
-                    admission: self, lease: held, request: request, charged: charged, chargedEpoch: epoch, queued: queued
+                    admission: self, held: .init(lease: held, request: request, charged: charged, chargedEpoch: epoch), queued: queued
                 )
             case -1:
                 metrics.rejected(.queueFull)
@@ -103,7 +104,7 @@ public struct RedisAdmission: Sendable {
             }
             if request.abandoned || ContinuousClock.now >= deadline {
                 _ = try? await redis.evaluate(
-                    AdmissionScripts.leave, keys: [keys[1], keys[2], keys[0]],
+                    AdmissionScripts.leave, keys: [keys[1], keys[2], keys[0], keys[3], keys[10]],
                     arguments: [waiter, FairShareKeys.wakeChannel, deployment.id.lowercaseText]
                 )
                 metrics.leftQueue(deployment.id)
@@ -118,7 +119,7 @@ public struct RedisAdmission: Sendable {
         }
     }
 
-    func release(_ ticket: RedisTicket, actualTokens: Int64?) async {
+    func release(_ ticket: RedisTicket.Held, actualTokens: Int64?) async {
         let request = ticket.request
         let actual = actualTokens ?? 0
         let actualCost = Double(actual) * request.deployment.admissionWeight
@@ -128,11 +129,12 @@ public struct RedisAdmission: Sendable {
                 ticket.lease.deploymentSlots, ticket.lease.tenantSlots, FairShareKeys.tokens(tenant: request.tenant.id),
                 FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.waiting(deployment: request.deployment.id),
                 FairShareKeys.waiterExpiry(deployment: request.deployment.id), FairShareKeys.tokenBucket(deployment: request.deployment.id),
+                FairShareKeys.waiterTenants(deployment: request.deployment.id),
             ], arguments: [
                 ticket.lease.id, request.tenant.id.lowercaseText, Int(request.estimatedTokens), Int(actual),
                 Int(request.tenant.tokensPerMinute), ticket.charged, String(settings.halfLife),
                 FairShareKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
-                settings.leaseTTL.milliseconds, Int(request.deployment.tpmLimit ?? 0),
+                settings.claimTTL.milliseconds, Int(request.deployment.tpmLimit ?? 0),
                 ticket.chargedEpoch, String(format: "%.17g", actualCost),
             ])
         } catch {
@@ -143,28 +145,39 @@ public struct RedisAdmission: Sendable {
     }
 }
 
-/// A slot held in Redis. Released once, however many times `release` is called.
+/// A slot held in Redis. Released once, however many times `release` is called — and by itself if it is dropped
+/// unreleased (a path that lost it cannot leak the slot, nor keep ``LeaseRenewer`` renewing it).
 final class RedisTicket: AdmissionTicket {
+    /// What the release script needs.
+    struct Held: Sendable {
+        var lease: LeaseRenewer.Lease
+        var request: AdmissionRequest
+        /// The usage increment the acquire script added, and the epoch it was computed under (Redis's own text).
+        var charged: String
+        var chargedEpoch: String
+    }
+
     let admission: RedisAdmission
-    let lease: LeaseRenewer.Lease
-    let request: AdmissionRequest
-    /// The usage increment the acquire script added, and the epoch it was computed under (Redis's own text).
-    let charged: String
-    let chargedEpoch: String
+    let held: Held
     let queued: Duration
     private let released = Atomic<Bool>(false)
 
-    init(admission: RedisAdmission, lease: LeaseRenewer.Lease, request: AdmissionRequest, charged: String, chargedEpoch: String, queued: Duration) {
+    init(admission: RedisAdmission, held: Held, queued: Duration) {
         self.admission = admission
-        self.lease = lease
-        self.request = request
-        self.charged = charged
-        self.chargedEpoch = chargedEpoch
+        self.held = held
         self.queued = queued
     }
 
     func release(actualTokens: Int64?) async {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        await admission.release(self, actualTokens: actualTokens)
+        // In a task of its own: a cancelled request must still give its slot back.
+        let (admission, held) = (self.admission, self.held)
+        await Task { await admission.release(held, actualTokens: actualTokens) }.value
+    }
+
+    deinit {
+        guard !released.load(ordering: .acquiring) else { return }
+        let (admission, held) = (self.admission, self.held)
+        Task { await admission.release(held, actualTokens: nil) }
     }
 }

@@ -19,11 +19,14 @@ public struct Authenticator: Sendable {
         case authenticated(AuthenticatedKey)
         case unauthorized
         case unavailable
+        /// Too many lookups reached for Postgres at once; the client should retry (never a 401).
+        case throttled
     }
 
     public let cache: ConfigCache
     private let failures = Counter(label: "fairway_auth_failures_total")
     private let unavailable = Counter(label: "fairway_auth_unavailable_total")
+    private let throttled = Counter(label: "fairway_auth_throttled_total")
 
     public init(cache: ConfigCache) {
         self.cache = cache
@@ -56,6 +59,9 @@ public struct Authenticator: Sendable {
         let stored: StoredKey?
         do {
             stored = try await cache.storedKey(hash: hash)
+        } catch is ConfigCache.LookupThrottled {
+            throttled.increment()
+            return .throttled
         } catch {
             unavailable.increment()
             return .unavailable
@@ -68,8 +74,8 @@ public struct Authenticator: Sendable {
         if let tenant = cache.snapshot.tenants[stored.tenantID] {
             return .authenticated(AuthenticatedKey(key: stored, tenant: tenant))
         }
-        // A tenant created after the last snapshot: load once more before refusing.
-        if let snapshot = try? await cache.reload(), let tenant = snapshot.tenants[stored.tenantID] {
+        // A tenant created after the last snapshot: catch up with Postgres before refusing.
+        if let tenant = await cache.current().tenants[stored.tenantID] {
             return .authenticated(AuthenticatedKey(key: stored, tenant: tenant))
         }
         failures.increment()

@@ -1,16 +1,58 @@
 import FairwayCore
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The relay's local append-only overflow for request-log events while Redis is unreachable (DESIGN §6, §10).
 ///
 /// One event per line, as a JSON object of its stream fields. Appends go to the end; replay reads from a remembered
-/// offset and the file is truncated once everything in it was delivered. Not thread-safe: its owner serialises access.
+/// offset and the file is truncated once everything in it was delivered. A line is only ever whole: a torn last line
+/// (a crash or a full disk mid-write) is cut off when the file is opened, and a failed append is undone, so it never
+/// merges with the next event. Appends are fsynced in groups (every `syncEvery` events, or when asked). Not
+/// thread-safe: its owner serialises access.
 public struct EventSpillFile: Sendable {
     public let path: String
     private(set) var readOffset: UInt64 = 0
+    /// Appended events not yet fsynced.
+    private(set) var unsynced = 0
+    public let syncEvery: Int
 
-    public init(path: String) {
+    public init(path: String, syncEvery: Int = 64) {
         self.path = path
+        self.syncEvery = syncEvery
+        Self.cutTornTail(path)
+    }
+
+    /// Truncates the file after its last newline (nothing to do for a missing or whole file).
+    static func cutTornTail(_ path: String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd(), size > 0 else { return }
+        var end = size
+        let window: UInt64 = 64 << 10
+        while end > 0 {
+            let start = end > window ? end - window : 0
+            guard (try? handle.seek(toOffset: start)) != nil, let data = try? handle.read(upToCount: Int(end - start)) else { return }
+            if let newline = data.lastIndex(of: 0x0A) {
+                let keep = start + UInt64(data.distance(from: data.startIndex, to: newline)) + 1
+                if keep < size { _ = truncate(path, off_t(keep)) }
+                return
+            }
+            end = start
+        }
+        _ = truncate(path, 0)
+    }
+
+    /// Whether the file can be written (its directory exists or can be made, and it opens for appending).
+    public func isWritable() -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return false }
+        close(descriptor)
+        return true
     }
 
     public struct WriteFailed: Error, CustomStringConvertible {
@@ -24,7 +66,7 @@ public struct EventSpillFile: Sendable {
         return size > readOffset ? size - readOffset : 0
     }
 
-    public func append(_ events: [RequestLogEvent]) throws(WriteFailed) {
+    public mutating func append(_ events: [RequestLogEvent]) throws(WriteFailed) {
         guard !events.isEmpty else { return }
         var text = ""
         for event in events { text += Self.line(for: event) }
@@ -33,10 +75,36 @@ public struct EventSpillFile: Sendable {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw WriteFailed(reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        let bytes = Array(text.utf8)
+        let before = lseek(descriptor, 0, SEEK_END)
+        do throws(WriteFailed) {
+            try Self.write(Array(text.utf8), to: descriptor)
+            unsynced += events.count
+            if unsynced >= syncEvery { try sync(descriptor) }
+        } catch {
+            // Undo a partial line, so the next append starts on a line of its own.
+            if before >= 0 { _ = ftruncate(descriptor, before) }
+            throw error
+        }
+    }
+
+    /// Fsyncs what was appended since the last sync.
+    public mutating func sync() throws(WriteFailed) {
+        guard unsynced > 0 else { return }
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw WriteFailed(reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        try sync(descriptor)
+    }
+
+    private mutating func sync(_ descriptor: Int32) throws(WriteFailed) {
+        guard fsync(descriptor) == 0 else { throw WriteFailed(reason: String(cString: strerror(errno))) }
+        unsynced = 0
+    }
+
+    private static func write(_ bytes: [UInt8], to descriptor: Int32) throws(WriteFailed) {
         var written = 0
         while written < bytes.count {
-            let result = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let result = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if result < 0 {
                 if errno == EINTR { continue }
                 throw WriteFailed(reason: String(cString: strerror(errno)))
@@ -90,7 +158,8 @@ public struct EventSpillFile: Sendable {
         }
         let temporary = path + ".tmp"
         _ = unlink(temporary)
-        try EventSpillFile(path: temporary).append(events)
+        var staging = EventSpillFile(path: temporary)
+        try staging.append(events)
         if !remaining.isEmpty {
             guard let handle = FileHandle(forWritingAtPath: temporary) else { throw WriteFailed(reason: "cannot reopen \(temporary)") }
             do {
@@ -102,8 +171,10 @@ public struct EventSpillFile: Sendable {
                 throw WriteFailed(reason: "\(error)")
             }
         }
+        try staging.sync()
         guard rename(temporary, path) == 0 else { throw WriteFailed(reason: String(cString: strerror(errno))) }
         readOffset = 0
+        unsynced = 0
     }
 
     static func line(for event: RequestLogEvent) -> String {

@@ -16,7 +16,10 @@ public final class RequestLogEmitter: Service, RequestLogSink {
         var memory: [RequestLogEvent] = []
         var spill: EventSpillFile
         var spilling = false
-        var spillHealthy = true
+        /// False once an event could not be kept anywhere (until restart: the operator must look).
+        var nothingLost = true
+        /// Whether the spill file can be written now (checked at start and at every spill).
+        var spillWritable = true
     }
 
     private let redis: RedisClient
@@ -41,13 +44,23 @@ public final class RequestLogEmitter: Service, RequestLogSink {
         var spill = EventSpillFile(path: spillPath)
         let leftover = spill.pendingBytes > 0
         if !leftover { spill.reset() }
-        self.state = Mutex(State(spill: spill, spilling: leftover))
+        let writable = spill.isWritable()
+        if !writable { logger.error("The event spill file cannot be written: readiness is red", metadata: ["path": "\(spillPath)"]) }
+        self.state = Mutex(State(spill: spill, spilling: leftover, spillWritable: writable))
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         if leftover { logger.info("Replaying request-log events spilled by an earlier run", metadata: ["path": "\(spillPath)"]) }
     }
 
-    /// False once an event could not be kept anywhere (the spill file failed): the operator must look.
-    public var isHealthy: Bool { state.withLock { $0.spillHealthy } }
+    /// Nil while events are safe; else why not (an event was lost, or the spill file cannot be written), for readiness.
+    public var health: String? {
+        state.withLock { state in
+            if !state.nothingLost { return "request-log events were lost; see logs" }
+            if !state.spillWritable { return "the event spill file cannot be written" }
+            return nil
+        }
+    }
+
+    public var isHealthy: Bool { health == nil }
 
     private enum Kept {
         case inMemory
@@ -64,9 +77,11 @@ public final class RequestLogEmitter: Service, RequestLogSink {
             state.spilling = true
             do throws(EventSpillFile.WriteFailed) {
                 try state.spill.append([event])
+                state.spillWritable = true
                 return .spilled
             } catch {
-                state.spillHealthy = false
+                state.nothingLost = false
+                state.spillWritable = false
                 return .lost(error)
             }
         }
@@ -100,6 +115,7 @@ public final class RequestLogEmitter: Service, RequestLogSink {
                 failures = 0
                 guard await iterator.next() != nil else { return }
             } else {
+                syncSpill()
                 failures += 1
                 // Wait out the backoff, but stop promptly at shutdown.
                 let delay = Backoff(initial: .milliseconds(100), maximum: .seconds(2)).delay(attempt: failures)
@@ -164,6 +180,20 @@ public final class RequestLogEmitter: Service, RequestLogSink {
         }
     }
 
+    /// Fsyncs spilled events (appends sync every few events; this covers the rest while Redis stays away).
+    private func syncSpill() {
+        let failure = state.withLock { state -> EventSpillFile.WriteFailed? in
+            do throws(EventSpillFile.WriteFailed) {
+                try state.spill.sync()
+                return nil
+            } catch {
+                state.spillWritable = false
+                return error
+            }
+        }
+        if let failure { logger.error("Syncing the event spill file failed", metadata: ["error": "\(failure)"]) }
+    }
+
     /// At shutdown: one last delivery attempt, then whatever is still in memory goes to the front of the spill file so
     /// the next start replays it.
     private func flushAtShutdown() async {
@@ -184,6 +214,7 @@ public final class RequestLogEmitter: Service, RequestLogSink {
             lost.increment(by: Int64(count))
             logger.error("Request-log events lost at shutdown", metadata: ["error": "\(failure)", "events": "\(count)"])
         } else {
+            syncSpill()
             logger.info("Undelivered request-log events kept in the spill file for the next start")
         }
     }

@@ -76,12 +76,13 @@ public struct AnthropicProvider: UpstreamProvider {
 
     /// OpenAI counts every prompt token in `prompt_tokens`; Anthropic splits out cache reads and writes.
     static func usage(_ usage: JSON?) -> TokenUsage {
-        let input = Int64(usage?["input_tokens"]?.int ?? 0)
-        let cacheRead = Int64(usage?["cache_read_input_tokens"]?.int ?? 0)
-        let cacheWrite = Int64(usage?["cache_creation_input_tokens"]?.int ?? 0)
+        let input = TokenUsage.count(usage?["input_tokens"])
+        let cacheRead = TokenUsage.count(usage?["cache_read_input_tokens"])
+        let cacheWrite = TokenUsage.count(usage?["cache_creation_input_tokens"])
+        // Each part is at most 2^40, so the sum cannot overflow; the initializer clamps it.
         return TokenUsage(
             promptTokens: input + cacheRead + cacheWrite,
-            completionTokens: Int64(usage?["output_tokens"]?.int ?? 0),
+            completionTokens: TokenUsage.count(usage?["output_tokens"]),
             cachedTokens: cacheRead
         )
     }

@@ -1,3 +1,4 @@
+import FairwayCore
 import Foundation
 
 /// Anthropic streaming events → OpenAI `chat.completion.chunk` payloads.
@@ -9,6 +10,7 @@ struct AnthropicStreamTranslator: StreamTranslator {
     let clientWantsUsage: Bool
     var usage = TokenUsage.zero
     var isComplete = false
+    var streamedCharacters = 0
     private var id = "msg"
     private var model = ""
     private let created = Int(Date().timeIntervalSince1970)
@@ -61,18 +63,22 @@ struct AnthropicStreamTranslator: StreamTranslator {
             let delta = payload["delta"]
             switch delta?["type"]?.string {
             case "text_delta":
-                return [chunk(delta: ["content": .string(delta?["text"]?.string ?? "")])]
+                let text = delta?["text"]?.string ?? ""
+                streamedCharacters.saturatingAdd(text.utf8.count)
+                return [chunk(delta: ["content": .string(text)])]
             case "input_json_delta":
                 let index = toolIndex[payload["index"]?.int ?? 0] ?? 0
+                let arguments = delta?["partial_json"]?.string ?? ""
+                streamedCharacters.saturatingAdd(arguments.utf8.count)
                 return [chunk(delta: ["tool_calls": [[
                     "index": .integer(index),
-                    "function": ["arguments": .string(delta?["partial_json"]?.string ?? "")],
+                    "function": ["arguments": .string(arguments)],
                 ]]])]
             default:
                 return []
             }
         case "message_delta":
-            if let output = payload["usage"]?["output_tokens"]?.int { usage.completionTokens = Int64(output) }
+            if let output = payload["usage"]?["output_tokens"] { usage.completionTokens = TokenUsage.count(output) }
             let reason = AnthropicProvider.finishReason(payload["delta"]?["stop_reason"]?.string)
             return [chunk(delta: [:], finishReason: reason)]
         case "message_stop":

@@ -1,3 +1,5 @@
+import FairwayCore
+
 /// Any OpenAI-compatible server (OpenAI, vLLM, Ollama, Together, …): bodies pass through with `model` replaced and,
 /// when streaming, usage requested so every streamed request can be billed.
 public struct OpenAIProvider: UpstreamProvider {
@@ -39,14 +41,16 @@ public struct OpenAIProvider: UpstreamProvider {
         let clientWantsUsage: Bool
         var usage = TokenUsage.zero
         var isComplete = false
+        var streamedCharacters = 0
 
         mutating func translate(_ event: SSEEvent) throws(RelayError) -> [String] {
             if event.data == "[DONE]" {
                 isComplete = true
                 return ["[DONE]"]
             }
-            guard event.data.contains("\"usage\"") || event.data.contains("\"error\"") else { return [event.data] }
             guard let chunk = try? JSONParser.parse(event.data) else { return [event.data] }
+            streamedCharacters.saturatingAdd(Self.generatedCharacters(in: chunk))
+            guard chunk["usage"] != nil || chunk["error"] != nil else { return [event.data] }
             if chunk["error"] != nil {
                 throw RelayError(status: .badGateway, type: "upstream_error", message: chunk["error"]?["message"]?.string ?? "upstream stream error")
             }
@@ -54,6 +58,22 @@ public struct OpenAIProvider: UpstreamProvider {
             let choices = chunk["choices"]?.array ?? []
             if !clientWantsUsage && choices.isEmpty { return [] }
             return [event.data]
+        }
+
+        /// Text and tool-call arguments in one chunk: `choices[].delta.content`, `choices[].text` (completions),
+        /// `choices[].delta.tool_calls[].function.arguments`.
+        static func generatedCharacters(in chunk: JSON) -> Int {
+            var count = 0
+            for choice in chunk["choices"]?.array ?? [] {
+                count += choice["text"]?.string?.utf8.count ?? 0
+                let delta = choice["delta"]
+                count += delta?["content"]?.string?.utf8.count ?? 0
+                count += delta?["reasoning_content"]?.string?.utf8.count ?? 0
+                for call in delta?["tool_calls"]?.array ?? [] {
+                    count += call["function"]?["arguments"]?.string?.utf8.count ?? 0
+                }
+            }
+            return count
         }
     }
 }

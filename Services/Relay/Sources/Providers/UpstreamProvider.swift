@@ -31,6 +31,9 @@ public protocol StreamTranslator: Sendable {
     var usage: TokenUsage { get }
     /// True once the upstream said the answer is complete.
     var isComplete: Bool { get }
+    /// UTF-8 bytes of generated text and tool-call arguments passed on so far: the basis of the completion estimate
+    /// when a stream ends without usage (the client left, the upstream broke off).
+    var streamedCharacters: Int { get }
 }
 
 extension ProviderKind {

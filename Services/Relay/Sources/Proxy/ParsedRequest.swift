@@ -1,5 +1,5 @@
-/// A client's request body, checked just enough to route it (DESIGN §5 step 1). Everything else passes upstream as the
-/// client wrote it.
+/// A client's request body, checked just enough to route and bill it safely (DESIGN §5 step 1). Everything else passes
+/// upstream as the client wrote it.
 public struct ParsedRequest: Sendable {
     public var endpoint: RelayEndpoint
     public var body: JSONObject
@@ -7,22 +7,49 @@ public struct ParsedRequest: Sendable {
     public var stream: Bool
     /// Whether the client itself asked for `stream_options.include_usage`.
     public var clientWantsUsage: Bool
-    /// Prompt characters / 4 + `max_tokens` (or the default): the admission and quota estimate.
+    /// Prompt characters / 4: the prompt estimate, used when an upstream reports no usage.
+    public var promptTokenEstimate: Int64
+    /// The prompt estimate + `max_tokens` (or the default) × `n`: the admission and quota estimate.
     public var estimatedTokens: Int64
 
-    public init(endpoint: RelayEndpoint, bytes: [UInt8], defaultMaxTokens: Int) throws(RelayError) {
+    /// - Throws: an OpenAI-shaped 400 naming the field at fault.
+    public init(endpoint: RelayEndpoint, json: JSON, defaultMaxTokens: Int) throws(RelayError) {
         self.endpoint = endpoint
-        let parsed: JSON
+        guard let body = json.object else { throw .invalidRequest("The request body must be a JSON object.", code: "invalid_json") }
+        guard body["model"] != nil else { throw .invalidRequest("You must provide a model parameter.", param: "model") }
+        self.model = try RequestBounds.name(body["model"], field: "model")
+        try Self.checkRequiredField(endpoint: endpoint, body: body)
+        self.stream = try Self.streamFlag(body, endpoint: endpoint)
+        self.body = body
+        self.clientWantsUsage = body["stream_options"]?["include_usage"]?.bool ?? false
+        let maxTokens = try RequestBounds.integer(body, "max_completion_tokens", in: RequestBounds.maxTokens)
+        let legacyMaxTokens = try RequestBounds.integer(body, "max_tokens", in: RequestBounds.maxTokens)
+        let choices = try RequestBounds.integer(body, "n", in: RequestBounds.choices) ?? 1
+        _ = try RequestBounds.integer(body, "top_logprobs", in: RequestBounds.topLogprobs)
+        if endpoint == .completions {
+            _ = try RequestBounds.integer(body, "logprobs", in: RequestBounds.completionLogprobs)
+            _ = try RequestBounds.integer(body, "best_of", in: RequestBounds.choices)
+        }
+        let completion = maxTokens ?? legacyMaxTokens ?? (endpoint == .embeddings ? 0 : Int64(defaultMaxTokens))
+        // Bounded: characters ≤ the body size limit (≤ 1 GiB), completion ≤ 10^8, choices ≤ 128.
+        self.promptTokenEstimate = Int64(Self.characters(in: body[endpoint.requiredField]) / 4)
+        self.estimatedTokens = promptTokenEstimate + completion * choices
+    }
+
+    public init(endpoint: RelayEndpoint, bytes: [UInt8], defaultMaxTokens: Int) throws(RelayError) {
+        try self.init(endpoint: endpoint, json: try Self.json(bytes), defaultMaxTokens: defaultMaxTokens)
+    }
+
+    /// The body as JSON; malformed text, invalid UTF-8 and nesting deeper than the parser allows are a 400.
+    static func json(_ bytes: [UInt8]) throws(RelayError) -> JSON {
         do {
-            parsed = try JSONParser.parse(bytes)
+            return try JSONParser.parse(bytes)
         } catch {
             throw .invalidRequest("The request body is not valid JSON (\(error)).", code: "invalid_json")
         }
-        guard let body = parsed.object else { throw .invalidRequest("The request body must be a JSON object.", code: "invalid_json") }
-        guard let modelValue = body["model"] else { throw .invalidRequest("You must provide a model parameter.", param: "model") }
-        guard let model = modelValue.string, !model.isEmpty else {
-            throw .invalidRequest("'model' must be a non-empty string.", param: "model")
-        }
+    }
+
+    private static func checkRequiredField(endpoint: RelayEndpoint, body: JSONObject) throws(RelayError) {
         let field = endpoint.requiredField
         switch (endpoint, body[field]) {
         case (_, nil), (_, .null?):
@@ -37,6 +64,9 @@ public struct ParsedRequest: Sendable {
         default:
             break
         }
+    }
+
+    private static func streamFlag(_ body: JSONObject, endpoint: RelayEndpoint) throws(RelayError) -> Bool {
         let stream: Bool
         switch body["stream"] {
         case nil, .null?: stream = false
@@ -46,12 +76,7 @@ public struct ParsedRequest: Sendable {
         if stream && !endpoint.supportsStreaming {
             throw .invalidRequest("\(endpoint.rawValue) does not support streaming.", param: "stream")
         }
-        self.body = body
-        self.model = model
-        self.stream = stream
-        self.clientWantsUsage = body["stream_options"]?["include_usage"]?.bool ?? false
-        let maxTokens = body["max_completion_tokens"]?.int ?? body["max_tokens"]?.int ?? (endpoint == .embeddings ? 0 : defaultMaxTokens)
-        self.estimatedTokens = Int64(Self.characters(in: body[field]) / 4 + max(0, maxTokens))
+        return stream
     }
 
     static func characters(in value: JSON?) -> Int {

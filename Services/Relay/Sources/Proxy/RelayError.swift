@@ -34,6 +34,11 @@ public struct RelayError: Error, Sendable, Equatable {
         message: "The key could not be checked right now; retry shortly.", code: "auth_unavailable", retryAfterSeconds: 1
     )
 
+    public static let authThrottled = RelayError(
+        status: .serviceUnavailable, type: "service_unavailable",
+        message: "Too many key checks right now; retry shortly.", code: "auth_throttled", retryAfterSeconds: 1
+    )
+
     public static func modelNotFound(_ name: String) -> RelayError {
         RelayError(
             status: .notFound, type: "invalid_request_error",

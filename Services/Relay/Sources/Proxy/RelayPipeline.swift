@@ -11,7 +11,9 @@ import Synchronization
 /// The relay's request path (DESIGN §5): auth → parse → route → per deployment: admission → upstream call, failing
 /// over before the first byte reached the client → respond → one request-log event.
 ///
-/// Every exit releases what it acquired and emits exactly one event; the streaming exits do so when the stream ends.
+/// The pipeline is the one owner of what a request acquires: it takes each admission ticket and releases it, and it
+/// emits the request's one event, from the ``AttemptOutcome`` an upstream call reports or the ``StreamEnd`` a stream
+/// reports — on every exit path (see ``StreamOwner`` for the streams whose body never runs).
 public struct RelayPipeline: Sendable {
     let authenticator: Authenticator
     let cache: ConfigCache
@@ -22,6 +24,7 @@ public struct RelayPipeline: Sendable {
     let headroom: any HeadroomSource
     let http: HTTPClient
     let events: any RequestLogSink
+    let inFlight: InFlightRequests
     let settings: RelaySettings
     let logger: Logger
     private let rotation: RotationCounter
@@ -30,7 +33,8 @@ public struct RelayPipeline: Sendable {
 
     public init(
         authenticator: Authenticator, cache: ConfigCache, cooldowns: any CooldownStore, admission: any Admission,
-        headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, settings: RelaySettings, logger: Logger
+        headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
+        settings: RelaySettings, logger: Logger
     ) {
         self.authenticator = authenticator
         self.cache = cache
@@ -39,6 +43,7 @@ public struct RelayPipeline: Sendable {
         self.headroom = headroom
         self.http = http
         self.events = events
+        self.inFlight = inFlight
         self.settings = settings
         self.logger = logger
         self.rotation = RotationCounter()
@@ -50,39 +55,28 @@ public struct RelayPipeline: Sendable {
         case .authenticated(let key): .success(key)
         case .unauthorized: .failure(.unauthorized)
         case .unavailable: .failure(.authUnavailable)
+        case .throttled: .failure(.authThrottled)
         }
     }
 
-    /// - Parameter clientConnected: whether the client is still there; a request waiting for a slot polls it.
-    public func handle(_ endpoint: RelayEndpoint, request: Request, clientConnected: @escaping @Sendable () -> Bool = { true }) async -> Response {
+    /// - Parameter cancellation: fired when the client leaves; the pipeline also fires it when a drain times out.
+    public func handle(_ endpoint: RelayEndpoint, request: Request, cancellation: RequestCancellation = RequestCancellation()) async -> Response {
         let key: AuthenticatedKey
         switch await authenticate(request) {
         case .success(let authenticated): key = authenticated
         case .failure(let error): return error.response
         }
         var record = RequestRecord(key: key, endpoint: endpoint, relayID: settings.relayID)
-        var request = request
-        let bytes: [UInt8]
-        do {
-            let buffer = try await request.collectBody(upTo: settings.maxBodyBytes)
-            bytes = Array(buffer.readableBytesView)
-        } catch is NIOTooManyBytesError {
-            return finish(&record, .bodyTooLarge(limit: settings.maxBodyBytes))
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            return finish(&record, .bodyTooLarge(limit: settings.maxBodyBytes))
-        } catch {
-            return finish(&record, .invalidRequest("The request body could not be read."))
-        }
         let parsed: ParsedRequest
-        do {
-            parsed = try ParsedRequest(endpoint: endpoint, bytes: bytes, defaultMaxTokens: settings.defaultMaxTokens)
-        } catch {
-            if let model = (try? JSONParser.parse(bytes))?["model"]?.string, !model.isEmpty { record.modelName = model }
-            return finish(&record, error)
+        switch await read(request, endpoint: endpoint) {
+        case .success(let request): parsed = request
+        case .failure(let refusal):
+            record.modelName = refusal.model ?? record.modelName
+            return finish(&record, refusal.error)
         }
         record.modelName = parsed.model
         record.stream = parsed.stream
-        guard var route = cache.snapshot.route(for: parsed.model) else {
+        guard var route = await cache.route(for: parsed.model) else {
             return finish(&record, .modelNotFound(parsed.model))
         }
         record.modelGroup = route.groupName
@@ -95,12 +89,45 @@ public struct RelayPipeline: Sendable {
         // One candidate is tried whatever its health: skip the Redis round trip.
         let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
         let order = router.order(route, coolingDown: health.coolingDown, headroom: headroom.headroom(), rotation: rotation.next())
-        return await attempt(order, parsed: parsed, health: health, record: record, clientConnected: clientConnected)
+        inFlight.track(cancellation)
+        return await attempt(order, parsed: parsed, health: health, record: record, cancellation: cancellation)
+    }
+
+    private struct Refusal: Error {
+        var error: RelayError
+        /// The requested model, when it was a valid name (so the event can say what was asked for).
+        var model: String?
+    }
+
+    /// Reads and parses the body.
+    private func read(_ request: Request, endpoint: RelayEndpoint) async -> Result<ParsedRequest, Refusal> {
+        var request = request
+        let bytes: [UInt8]
+        do {
+            let buffer = try await request.collectBody(upTo: settings.maxBodyBytes)
+            bytes = Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            return .failure(Refusal(error: .bodyTooLarge(limit: settings.maxBodyBytes)))
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return .failure(Refusal(error: .bodyTooLarge(limit: settings.maxBodyBytes)))
+        } catch {
+            return .failure(Refusal(error: .invalidRequest("The request body could not be read.")))
+        }
+        let json: JSON
+        do {
+            json = try ParsedRequest.json(bytes)
+        } catch {
+            return .failure(Refusal(error: error))
+        }
+        do {
+            return .success(try ParsedRequest(endpoint: endpoint, json: json, defaultMaxTokens: settings.defaultMaxTokens))
+        } catch {
+            return .failure(Refusal(error: error, model: RequestBounds.loggableName(json["model"])))
+        }
     }
 
     private func attempt(
-        _ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord,
-        clientConnected: @escaping @Sendable () -> Bool
+        _ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord, cancellation: RequestCancellation
     ) async -> Response {
         var record = record
         var lastFailure: UpstreamFailure?
@@ -111,64 +138,110 @@ public struct RelayPipeline: Sendable {
             do {
                 ticket = try await admission.acquire(AdmissionRequest(
                     tenant: record.key.tenant, deployment: deployment, estimatedTokens: parsed.estimatedTokens, requestID: record.requestID,
-                    clientConnected: clientConnected
+                    clientConnected: { cancellation.reason == nil }
                 ))
             } catch {
-                switch error {
-                case .quotaExceeded(let retryAfter):
-                    return finish(&record, RelayError(
-                        status: .tooManyRequests, type: "rate_limit_exceeded", message: "Token-per-minute quota exceeded for this tenant.",
-                        code: "rate_limit_exceeded", retryAfterSeconds: retryAfter
-                    ))
-                case .capacityExceeded(let retryAfter):
-                    return finish(&record, RelayError(
-                        status: .serviceUnavailable, type: "capacity_exceeded", message: "The model is at capacity; retry shortly.",
-                        code: "capacity_exceeded", retryAfterSeconds: retryAfter
-                    ))
-                case .noHeadroom(let retryAfter):
+                if case .noHeadroom(let retryAfter) = error {
                     // The deployment's own rate limit is used up: skip it without an upstream attempt.
                     noHeadroom = min(noHeadroom ?? retryAfter, retryAfter)
                     continue
-                case .cancelled:
-                    return finish(&record, RelayError(
-                        status: .init(code: 499), type: "client_disconnected", message: "The client went away while queued.",
-                        code: "client_disconnected"
-                    ))
                 }
+                return finished(cancellation, finish(&record, Self.refusalError(error, cancellation: cancellation)))
             }
             record.queued += ticket.queued
             record.attempts += 1
             attemptsCounter.increment()
             if lastFailure != nil { failoverCounter.increment() }
-            let call = UpstreamCall(
-                deployment: deployment, parsed: parsed, http: http, settings: settings,
-                failingBefore: health.failing.contains(deployment.id), pipeline: self
-            )
-            switch await call.run(ticket: ticket, record: &record) {
-            case .answered(let response):
-                return response
+            let call = UpstreamCall(deployment: deployment, parsed: parsed, http: http, settings: settings)
+            let outcome = await cancellation.run { await call.run() }
+            let failingBefore = health.failing.contains(deployment.id)
+            if let reason = cancellation.reason, !outcome.isStreaming {
+                await ticket.release(actualTokens: nil)
+                return finished(cancellation, finish(&record, Self.stopped(reason)))
+            }
+            switch outcome {
+            case .completed(let body, let usage):
+                record.usage = usage
+                record.firstTokenAt = .now
+                // Settled before the answer goes out, so a client's next request already sees its quota refunded.
+                await ticket.release(actualTokens: usage.totalTokens)
+                if failingBefore { await cooldowns.recordSuccess(deployment.id) }
+                events.emit(record.event())
+                return finished(cancellation, Self.json(status: .ok, body, requestID: record.requestID))
+            case .refused(let status, let body, let errorType):
+                record.statusCode = status
+                record.errorType = errorType
+                await ticket.release(actualTokens: 0)
+                events.emit(record.event())
+                return finished(cancellation, Self.json(status: HTTPResponse.Status(code: status), body, requestID: record.requestID))
+            case .invalid(let error):
+                await ticket.release(actualTokens: nil)
+                return finished(cancellation, finish(&record, error))
+            case .streaming(let stream):
+                record.firstTokenAt = .now
+                return streamingResponse(stream, ticket: ticket, record: record, parsed: parsed, failingBefore: failingBefore, cancellation: cancellation)
             case .failed(let failure):
                 await ticket.release(actualTokens: nil)
-                if let kind = FailoverPolicy.cooldownKind(status: failure.status) {
+                if failure.countsAgainstDeployment, let kind = FailoverPolicy.cooldownKind(status: failure.status) {
                     await cooldowns.recordFailure(deployment.id, kind: kind)
                 }
                 logger.warning("Upstream attempt failed", metadata: [
-                    "request_id": "\(record.requestID.lowercaseText)", "deployment": "\(deployment.modelName)", "failure": "\(failure.detail)",
+                    "request_id": "\(record.requestID.lowercaseText)", "deployment": "\(deployment.modelName)",
+                    "failure": "\(failure.detail)", "cause": "\(failure.cause ?? "")",
                 ])
                 lastFailure = failure
             }
         }
         if lastFailure == nil, let retryAfter = noHeadroom {
             record.deployment = nil
-            return finish(&record, RelayError(
+            return finished(cancellation, finish(&record, RelayError(
                 status: .serviceUnavailable, type: "capacity_exceeded",
                 message: "Every deployment of this model is at its rate limit; retry shortly.", code: "capacity_exceeded",
                 retryAfterSeconds: retryAfter
-            ))
+            )))
         }
         let error = lastFailure?.relayError(attempts: record.attempts)
             ?? RelayError(status: .serviceUnavailable, type: "upstream_error", message: "No deployment is available.", code: "no_deployment")
-        return finish(&record, error)
+        return finished(cancellation, finish(&record, error))
+    }
+
+    /// The answer for a stream: the response body relays it; its ``StreamOwner`` settles the ticket and the event.
+    private func streamingResponse(
+        _ stream: UpstreamStream, ticket: any AdmissionTicket, record: RequestRecord, parsed: ParsedRequest, failingBefore: Bool,
+        cancellation: RequestCancellation
+    ) -> Response {
+        let abort = cancellation.onFire { stream.abort() }
+        let owner = StreamOwner(.init(stream: stream, ticket: ticket, record: record)) { end, held in
+            cancellation.remove(abort)
+            await settle(end, held: held, promptEstimate: parsed.promptTokenEstimate, failingBefore: failingBefore, stopped: cancellation.reason)
+            inFlight.finished(cancellation)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .fairwayRequestID: record.requestID.lowercaseText],
+            body: ResponseBody { writer in await owner.relay(to: &writer) }
+        )
+    }
+
+    /// Settles a stream once it ended: the usage billed (estimated when the upstream reported none), the slot
+    /// released with it, the deployment's health, and the event.
+    private func settle(_ end: StreamEnd, held: StreamOwner.Held, promptEstimate: Int64, failingBefore: Bool, stopped: RequestCancellation.Reason?) async {
+        var record = held.record
+        let complete = end.ending == .completed
+        record.usage = TokenUsage.billable(
+            reported: end.reported, complete: complete, promptEstimate: promptEstimate, streamedCharacters: end.streamedCharacters
+        )
+        await held.ticket.release(actualTokens: record.usage.totalTokens)
+        switch end.ending {
+        case .completed:
+            if failingBefore, let id = record.deployment?.id { await cooldowns.recordSuccess(id) }
+        case .clientLeft:
+            record.fail(stopped == .draining ? Self.stopped(.draining) : Self.stopped(.clientLeft))
+        case .failed(let error):
+            record.fail(stopped.map(Self.stopped) ?? error)
+            if stopped == nil, let id = record.deployment?.id { await cooldowns.recordFailure(id, kind: .failure) }
+        }
+        events.emit(record.event())
     }
 
     /// Ends a request with an error answer and its event.
@@ -178,6 +251,54 @@ public struct RelayPipeline: Sendable {
         var response = error.response
         response.headers[.fairwayRequestID] = record.requestID.lowercaseText
         return response
+    }
+
+    private func finished(_ cancellation: RequestCancellation, _ response: Response) -> Response {
+        inFlight.finished(cancellation)
+        return response
+    }
+
+    static func json(status: HTTPResponse.Status, _ body: [UInt8], requestID: UUID) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .fairwayRequestID: requestID.lowercaseText],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    static func stopped(_ reason: RequestCancellation.Reason) -> RelayError {
+        switch reason {
+        case .clientLeft:
+            RelayError(status: .init(code: 499), type: "client_disconnected", message: "The client went away.", code: "client_disconnected")
+        case .draining:
+            RelayError(
+                status: .serviceUnavailable, type: "service_unavailable", message: "The relay is shutting down; retry.",
+                code: "relay_draining", retryAfterSeconds: 1
+            )
+        }
+    }
+
+    static func refusalError(_ refusal: AdmissionRefusal, cancellation: RequestCancellation) -> RelayError {
+        switch refusal {
+        case .quotaExceeded(let retryAfter):
+            RelayError(
+                status: .tooManyRequests, type: "rate_limit_exceeded", message: "Token-per-minute quota exceeded for this tenant.",
+                code: "rate_limit_exceeded", retryAfterSeconds: retryAfter
+            )
+        case .capacityExceeded(let retryAfter), .noHeadroom(let retryAfter):
+            RelayError(
+                status: .serviceUnavailable, type: "capacity_exceeded", message: "The model is at capacity; retry shortly.",
+                code: "capacity_exceeded", retryAfterSeconds: retryAfter
+            )
+        case .cancelled:
+            stopped(cancellation.reason ?? .clientLeft)
+        }
+    }
+}
+
+extension AttemptOutcome {
+    var isStreaming: Bool {
+        if case .streaming = self { return true }
+        return false
     }
 }
 

@@ -2,32 +2,22 @@ import AsyncHTTPClient
 import FairwayCore
 import Foundation
 import HTTPTypes
-import Hummingbird
 import NIOCore
 import NIOHTTP1
 
-/// One attempt of one request on one deployment.
+/// One attempt of one request on one deployment, reported as an ``AttemptOutcome``.
 ///
-/// It either answers the client (success, a client error passed through, or a started stream — after which no other
-/// deployment may be tried) or reports a failure that lets the pipeline fail over. Timeouts: connect (client-wide),
-/// first byte (the response head, and for streams the first event), total (the deployment's `timeout_secs`).
+/// Timeouts: connect (client-wide), first byte (the response head, and for streams the first event), total (the
+/// deployment's `timeout_secs`). It holds nothing that needs releasing: the caller owns the slot and the event.
 struct UpstreamCall: Sendable {
-    enum Outcome: Sendable {
-        case answered(Response)
-        case failed(UpstreamFailure)
-    }
-
     let deployment: Deployment
     let parsed: ParsedRequest
     let http: HTTPClient
     let settings: RelaySettings
-    /// Whether the deployment had a failure streak, so a success must reset it.
-    let failingBefore: Bool
-    let pipeline: RelayPipeline
 
     var provider: any UpstreamProvider { deployment.provider.provider }
 
-    func run(ticket: any AdmissionTicket, record: inout RequestRecord) async -> Outcome {
+    func run() async -> AttemptOutcome {
         let started = ContinuousClock.now
         let totalDeadline = started + deployment.timeout
         let firstByteDeadline = started + min(deployment.timeout, settings.firstByteTimeout)
@@ -35,24 +25,23 @@ struct UpstreamCall: Sendable {
         do {
             upstream = try provider.makeRequest(endpoint: parsed.endpoint, body: parsed.body, deployment: deployment, stream: parsed.stream)
         } catch {
-            await ticket.release(actualTokens: nil)
-            return .answered(pipeline.finish(&record, error))
+            return .invalid(error)
         }
-        var request = HTTPClientRequest(url: upstream.url)
-        request.method = .POST
-        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: upstream.body))
-
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, deadline: .now() + .nanoseconds(max(0, (firstByteDeadline - .now).nanoseconds)))
+            response = try await http.execute(request(for: upstream), deadline: .now() + .nanoseconds(max(0, (firstByteDeadline - .now).nanoseconds)))
         } catch {
             return .failed(failure(for: error))
         }
         let status = Int(response.status.code)
+        guard (100...599).contains(status), !(300..<400).contains(status) else {
+            // Redirects are not followed (they would re-send the body and credential elsewhere); nonsense is a fault.
+            return .failed(UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: "answered with status \(status)"))
+        }
         if (200..<300).contains(status) && parsed.stream {
-            return await StreamingAnswer(call: self, ticket: ticket).start(
-                response: response, firstByteDeadline: firstByteDeadline, totalDeadline: totalDeadline, record: record
+            return await UpstreamStream.open(
+                response: response, translator: provider.makeStreamTranslator(endpoint: parsed.endpoint, clientWantsUsage: parsed.clientWantsUsage),
+                deploymentName: deployment.modelName, firstByteDeadline: firstByteDeadline, totalDeadline: totalDeadline
             )
         }
         let body: [UInt8]
@@ -63,47 +52,37 @@ struct UpstreamCall: Sendable {
         } catch {
             return .failed(failure(for: error))
         }
+        return answer(status: status, body: body, headers: response.headers)
+    }
+
+    private func request(for upstream: UpstreamRequest) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: upstream.url)
+        request.method = .POST
+        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: upstream.body))
+        return request
+    }
+
+    private func answer(status: Int, body: [UInt8], headers: HTTPHeaders) -> AttemptOutcome {
         if (200..<300).contains(status) {
-            let translated: (body: [UInt8], usage: TokenUsage)
             do {
-                translated = try provider.translateResponse(endpoint: parsed.endpoint, body: body)
+                let translated = try provider.translateResponse(endpoint: parsed.endpoint, body: body)
+                return .completed(body: translated.body, usage: translated.usage)
             } catch {
                 return .failed(UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: error.message))
             }
-            record.usage = translated.usage
-            record.firstTokenAt = .now
-            // Settled before the answer goes out, so a client's next request already sees its quota refunded.
-            await succeeded(ticket: ticket, usage: translated.usage)
-            pipeline.events.emit(record.event())
-            return .answered(Response(
-                status: .ok,
-                headers: [.contentType: "application/json", .fairwayRequestID: record.requestID.lowercaseText],
-                body: .init(byteBuffer: ByteBuffer(bytes: translated.body))
-            ))
         }
         if FailoverPolicy.failsOver(status: status) {
             return .failed(UpstreamFailure(
                 kind: .status(status), deploymentName: deployment.modelName,
                 detail: "answered \(status): \(Self.summary(of: body))",
-                retryAfterSeconds: response.headers.first(name: "retry-after").flatMap { Int($0) }
+                retryAfterSeconds: headers.first(name: "retry-after").flatMap { Int($0) }.map { min(max($0, 1), 3600) }
             ))
         }
         // The client's own mistake: its answer, as the upstream gave it (in OpenAI's shape).
         let errorBody = provider.translateError(status: status, body: body)
-        record.statusCode = status
-        record.errorType = (try? JSONParser.parse(errorBody))?["error"]?["type"]?.string ?? "upstream_\(status)"
-        await ticket.release(actualTokens: 0)
-        pipeline.events.emit(record.event())
-        return .answered(Response(
-            status: HTTPResponse.Status(code: status),
-            headers: [.contentType: "application/json", .fairwayRequestID: record.requestID.lowercaseText],
-            body: .init(byteBuffer: ByteBuffer(bytes: errorBody))
-        ))
-    }
-
-    func succeeded(ticket: any AdmissionTicket, usage: TokenUsage) async {
-        await ticket.release(actualTokens: usage.totalTokens)
-        if failingBefore { await pipeline.cooldowns.recordSuccess(deployment.id) }
+        let reportedType = (try? JSONParser.parse(errorBody))?["error"]?["type"]?.string
+        return .refused(status: status, body: errorBody, errorType: Self.label(reportedType) ?? "upstream_\(status)")
     }
 
     func failure(for error: any Error) -> UpstreamFailure {
@@ -113,11 +92,23 @@ struct UpstreamCall: Sendable {
         if let relayError = error as? RelayError {
             return UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: relayError.message)
         }
-        return UpstreamFailure(kind: .transport, deploymentName: deployment.modelName, detail: "could not be reached (\(error))")
+        if error is CancellationError || (error as? HTTPClientError) == .cancelled {
+            return UpstreamFailure(kind: .cancelled, deploymentName: deployment.modelName, detail: "was cancelled")
+        }
+        // The transport error names hosts and ports: logged by the pipeline, never shown to the client.
+        return UpstreamFailure(kind: .transport, deploymentName: deployment.modelName, detail: "could not be reached", cause: "\(error)")
+    }
+
+    /// An upstream's error type when it is a plain identifier fit for an event and a label; else nil.
+    static func label(_ text: String?) -> String? {
+        guard let text, (1...64).contains(text.utf8.count),
+            text.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D })
+        else { return nil }
+        return text
     }
 
     static func summary(of body: [UInt8]) -> String {
-        if let message = (try? JSONParser.parse(body))?["error"]?["message"]?.string { return message }
-        return String(decoding: body.prefix(300), as: UTF8.self)
+        let text = (try? JSONParser.parse(body))?["error"]?["message"]?.string ?? String(decoding: body.prefix(300), as: UTF8.self)
+        return String(text.unicodeScalars.prefix(300).map { RequestBounds.isControl($0) ? " " : Character($0) })
     }
 }

@@ -5,17 +5,25 @@ struct UpstreamFailure: Sendable, Error {
         case timeout
         case transport
         case protocolError
+        /// The request was stopped from outside (client gone, drain): not the deployment's fault.
+        case cancelled
     }
 
     var kind: Kind
     var deploymentName: String
+    /// Safe to show the client.
     var detail: String
     var retryAfterSeconds: Int?
+    /// The underlying error, for the log only (it may name internal hosts and ports).
+    var cause: String?
 
     var status: Int? {
         if case .status(let code) = kind { return code }
         return nil
     }
+
+    /// Whether the deployment itself is to blame (so it counts toward a cooldown).
+    var countsAgainstDeployment: Bool { kind != .cancelled }
 
     /// The client's error once every deployment failed: 504 after a timeout, 503 after an upstream 429, else 502.
     func relayError(attempts: Int) -> RelayError {

@@ -13,6 +13,8 @@ struct UpstreamHTTPClient: Service {
         configuration.timeout.connect = .nanoseconds(connectTimeout.nanoseconds)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         configuration.decompression = .disabled
+        // A redirect would re-send the body and the upstream credential to wherever it points.
+        configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration, backgroundActivityLogger: logger)
     }
 

@@ -10,7 +10,7 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
-    private static let maximumDepth = 128
+    private static let maximumDepth = 64
 
     private init(bytes: [UInt8]) {
         self.bytes = bytes

@@ -1,0 +1,72 @@
+import Synchronization
+
+/// Stops one request's upstream work from outside its task: when its client disconnects, or when a draining relay's
+/// deadline has passed. It fires once; a handler registered after that runs at once.
+///
+/// The request path runs each upstream step through ``run(_:)``, so the step's task is cancelled the moment this fires,
+/// and the pipeline — which owns the slot and the event — then settles with the reason.
+public final class RequestCancellation: Sendable {
+    public enum Reason: Sendable, Equatable {
+        case clientLeft
+        case draining
+    }
+
+    private struct State {
+        var reason: Reason?
+        var handlers: [UInt64: @Sendable () -> Void] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Why the request was stopped, or nil while it may go on.
+    public var reason: Reason? { state.withLock { $0.reason } }
+
+    public func fire(_ reason: Reason) {
+        let handlers = state.withLock { state -> [@Sendable () -> Void] in
+            guard state.reason == nil else { return [] }
+            state.reason = reason
+            defer { state.handlers.removeAll() }
+            return Array(state.handlers.values)
+        }
+        for handler in handlers { handler() }
+    }
+
+    /// Calls `handler` when this fires (at once if it already has); the id removes it again.
+    @discardableResult
+    public func onFire(_ handler: @escaping @Sendable () -> Void) -> UInt64? {
+        let id = state.withLock { state -> UInt64? in
+            guard state.reason == nil else { return nil }
+            state.nextID &+= 1
+            state.handlers[state.nextID] = handler
+            return state.nextID
+        }
+        if id == nil { handler() }
+        return id
+    }
+
+    public func remove(_ id: UInt64?) {
+        guard let id else { return }
+        _ = state.withLock { $0.handlers.removeValue(forKey: id) }
+    }
+
+    /// Runs `operation` in a task of its own that is cancelled when this fires (or when the caller is cancelled).
+    /// The operation always runs to a result: it reports its own cancellation.
+    public func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T {
+        let work = Task { await operation() }
+        let id = onFire { work.cancel() }
+        defer { remove(id) }
+        return await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
+    }
+}
+
+/// A weak reference, so registries of live requests never keep a finished request alive.
+struct WeakCancellation: Sendable {
+    weak var value: RequestCancellation?
+}

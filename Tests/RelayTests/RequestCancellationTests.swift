@@ -1,0 +1,54 @@
+import Synchronization
+import Testing
+
+@testable import Relay
+
+@Suite("Request cancellation")
+struct RequestCancellationTests {
+    @Test func firingCancelsTheRunningStepAndLaterHandlersRunAtOnce() async {
+        let cancellation = RequestCancellation()
+        let started = AsyncStream.makeStream(of: Void.self)
+        let step = Task {
+            await cancellation.run { () -> Bool in
+                started.continuation.yield()
+                do {
+                    try await Task.sleep(for: .seconds(30))
+                    return false
+                } catch {
+                    return true
+                }
+            }
+        }
+        for await _ in started.stream { break }
+        cancellation.fire(.clientLeft)
+        #expect(await step.value, "the step saw its cancellation")
+        #expect(cancellation.reason == .clientLeft)
+        cancellation.fire(.draining)
+        #expect(cancellation.reason == .clientLeft, "it fires once")
+        let late = ManagedFlag()
+        cancellation.onFire { late.set() }
+        #expect(late.value)
+    }
+
+    @Test func aDrainCancelsWhatIsStillInFlightAfterItsTimeout() async throws {
+        let requests = InFlightRequests(drainTimeout: .milliseconds(50), logger: .init(label: "test"))
+        let finished = RequestCancellation(), running = RequestCancellation()
+        requests.track(finished)
+        requests.track(running)
+        requests.finished(finished)
+        requests.beginDrain()
+        #expect(running.reason == nil, "requests may finish during the drain")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(running.reason == .draining)
+        #expect(finished.reason == nil)
+        let late = RequestCancellation()
+        requests.track(late)
+        #expect(late.reason == .draining, "a request that starts after the deadline is stopped at once")
+    }
+}
+
+final class ManagedFlag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var value: Bool { state.withLock { $0 } }
+}
