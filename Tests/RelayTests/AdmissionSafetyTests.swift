@@ -186,8 +186,13 @@ extension FairShareTests {
             }
             #expect(global, "back to global admission once Redis answers")
             let slow = Task { try await RelayHarness.chat(relay, key: key.secret, ["model": "scarce", "messages": RelayHarness.messages()]) }
-            try await Task.sleep(for: .milliseconds(150))
-            #expect(try await Self.count(harness, "fw:{dep:\(deployment)}:slots") == 1, "the lease is in Redis again")
+            var inRedis = false
+            let leaseDeadline = ContinuousClock.now + .seconds(2)
+            while !inRedis && ContinuousClock.now < leaseDeadline {
+                inRedis = try await Self.count(harness, "fw:{dep:\(deployment)}:slots") == 1
+                if !inRedis { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(inRedis, "the lease is in Redis again")
             #expect(try await slow.value.status == 200)
             await restarted.stop()
         }

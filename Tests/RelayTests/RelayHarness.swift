@@ -5,6 +5,7 @@ import FairwayTestSupport
 import Foundation
 import NIOHTTP1
 import NIOCore
+import PostgresNIO
 import Synchronization
 import Testing
 
@@ -71,6 +72,40 @@ final class RelayHarness: Sendable {
         relays.withLock { $0.append(relay) }
         try #require(await relay.waitUntilReady(), "relay never became ready:\n\(relay.child.output)")
         return relay
+    }
+
+    /// Starts an aggregator on the harness's database and Redis (stopped with everything else).
+    func startAggregator() async throws -> ServiceBinary {
+        let aggregator = try ServiceBinary("fairway-aggregator", environment: [
+            "DATABASE_URL": database.url, "REDIS_URL": redis.url, "FAIRWAY_BATCH_WAIT": "0.1", "FAIRWAY_RECLAIM_IDLE": "2",
+            "FAIRWAY_TRIM_INTERVAL": "1",
+        ])
+        relays.withLock { $0.append(aggregator) }
+        try #require(await aggregator.waitUntilReady(), "aggregator never became ready:\n\(aggregator.child.output)")
+        return aggregator
+    }
+
+    /// A value from Postgres (the harness's own database).
+    func scalar<T: PostgresDecodable & Sendable>(_ sql: String, as type: T.Type) async throws -> T? {
+        try await database.withClient { client in
+            for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).decode(T.self) {
+                return value
+            }
+            return nil
+        }
+    }
+
+    /// Runs SQL on the harness's database, bypassing the management API (so nothing is published).
+    func execute(_ sql: String) async throws {
+        try await database.withClient { client in
+            _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger)
+        }
+    }
+
+    /// Entries pending in the aggregators' consumer group (-1 before the group exists).
+    func pendingEntries() async throws -> Int {
+        let reply = try? await redisClient.send("XPENDING", RequestLogStream.key, RequestLogStream.group)
+        return Int(reply?.array?.first?.int ?? -1)
     }
 
     // MARK: Configuration through the management API

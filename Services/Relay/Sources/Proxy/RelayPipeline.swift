@@ -211,7 +211,8 @@ public struct RelayPipeline: Sendable {
         cancellation: RequestCancellation
     ) -> Response {
         let abort = cancellation.onFire { stream.abort() }
-        let owner = StreamOwner(.init(stream: stream, ticket: ticket, record: record)) { end, held in
+        let interruption: @Sendable () -> RelayError? = { cancellation.reason == .draining ? Self.stopped(.draining) : nil }
+        let owner = StreamOwner(.init(stream: stream, ticket: ticket, record: record), interruption: interruption) { end, held in
             cancellation.remove(abort)
             await settle(end, held: held, promptEstimate: parsed.promptTokenEstimate, failingBefore: failingBefore, stopped: cancellation.reason)
             inFlight.finished(cancellation)

@@ -16,9 +16,12 @@ final class StreamOwner: Sendable {
 
     private let held: Mutex<Held?>
     private let settle: Settle
+    private let interruption: @Sendable () -> RelayError?
 
-    init(_ held: Held, settle: @escaping Settle) {
+    /// - Parameter interruption: why the relay stopped the stream itself, if it did (told to the client).
+    init(_ held: Held, interruption: @escaping @Sendable () -> RelayError?, settle: @escaping Settle) {
         self.held = Mutex(held)
+        self.interruption = interruption
         self.settle = settle
     }
 
@@ -27,7 +30,7 @@ final class StreamOwner: Sendable {
     /// Relays the stream to the client, then settles.
     func relay(to writer: inout any ResponseBodyWriter) async {
         guard let held = take() else { return }
-        let end = await held.stream.relay(to: &writer)
+        let end = await held.stream.relay(to: &writer, interruption: interruption)
         await settle(end, held)
     }
 

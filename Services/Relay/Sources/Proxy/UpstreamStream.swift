@@ -127,7 +127,8 @@ struct UpstreamStream: Sendable {
     }
 
     /// Writes the stream to the client until it completes, fails or the client leaves; says which, once.
-    func relay(to writer: inout any ResponseBodyWriter) async -> StreamEnd {
+    /// - Parameter interruption: why the relay itself stopped the stream (a drain), for the client's error event.
+    func relay(to writer: inout any ResponseBodyWriter, interruption: @Sendable () -> RelayError? = { nil }) async -> StreamEnd {
         var complete = opener.complete
         var clientGone = await Self.write(opener.payloads, to: &writer)
         var failure: (message: String, timedOut: Bool)?
@@ -149,9 +150,9 @@ struct UpstreamStream: Sendable {
         if clientGone {
             ending = .clientLeft
         } else if let failure {
-            let error = failure.timedOut
+            let error = interruption() ?? (failure.timedOut
                 ? RelayError(status: .gatewayTimeout, type: "upstream_error", message: "The upstream did not finish within its timeout.", code: "upstream_timeout")
-                : RelayError(status: .badGateway, type: "upstream_error", message: "The upstream stream \(failure.message).", code: "upstream_stream_error")
+                : RelayError(status: .badGateway, type: "upstream_error", message: "The upstream stream \(failure.message).", code: "upstream_stream_error"))
             ending = .failed(error)
             _ = await Self.write([error.json.text], to: &writer)
         }
