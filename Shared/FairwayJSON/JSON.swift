@@ -93,3 +93,26 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
     public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements.map { ($0.0, $0.1) })) }
     public init(nilLiteral: ()) { self = .null }
 }
+
+/// JSON text as a client sent it, with one top-level member's value replaced in place: everything else — whitespace,
+/// escapes, number spelling, member order — stays byte for byte (so an upstream's prompt cache sees the same bytes).
+public struct SplicedJSON: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var ranges: [(key: String, range: Range<Int>)]
+
+    public static func == (lhs: SplicedJSON, rhs: SplicedJSON) -> Bool {
+        lhs.bytes == rhs.bytes && lhs.ranges.map(\.key) == rhs.ranges.map(\.key) && lhs.ranges.map(\.range) == rhs.ranges.map(\.range)
+    }
+
+    public init(bytes: [UInt8], ranges: [(key: String, range: Range<Int>)]) {
+        self.bytes = bytes
+        self.ranges = ranges
+    }
+
+    /// The text with the value of `key` (its last occurrence, as the parser reads duplicates) replaced by `value`;
+    /// nil when the member is not there.
+    public func replacing(_ key: String, with value: JSON) -> [UInt8]? {
+        guard let range = ranges.last(where: { $0.key == key })?.range else { return nil }
+        return Array(bytes[..<range.lowerBound]) + value.bytes + Array(bytes[range.upperBound...])
+    }
+}

@@ -11,18 +11,25 @@ public struct JSONParser {
     private var index = 0
     private var depth = 0
     private static let maximumDepth = 64
+    /// Byte ranges of the top-level object's member values, in order (for splicing one member of a forwarded body).
+    private var topLevelRanges: [(key: String, range: Range<Int>)] = []
 
     private init(bytes: [UInt8]) {
         self.bytes = bytes
     }
 
     public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSON {
+        try parseWithRanges(bytes).value
+    }
+
+    /// The value and, when it is an object, where each of its members' values lies in `bytes`.
+    public static func parseWithRanges(_ bytes: [UInt8]) throws(SyntaxError) -> (value: JSON, ranges: [(key: String, range: Range<Int>)]) {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.value()
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected text after the JSON value") }
-        return value
+        return (value, parser.topLevelRanges)
     }
 
     public static func parse(_ text: String) throws(SyntaxError) -> JSON {
@@ -84,7 +91,9 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
+            let start = index
             members.append((key, try value()))
+            if depth == 1 { topLevelRanges.append((key, start..<index)) }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -28,12 +28,7 @@ struct FairShareTests {
         return samples.values
     }
 
-    /// Values collected by concurrent tasks.
-    final class Samples: Sendable {
-        private let storage = Mutex<[Int]>([])
-        func append(_ value: Int) { storage.withLock { $0.append(value) } }
-        var values: [Int] { storage.withLock { $0 } }
-    }
+    typealias Samples = Collected<Int>
 
     @Test func weightedTenantsGetThreeToOneWhileTheDeploymentStaysSaturated() async throws {
         try await RelayHarness.with { harness in

@@ -7,15 +7,16 @@ struct ProviderTranslationTests {
     let deployment = Deployment(id: UUID(), modelName: "claude", provider: .anthropic, upstreamModel: "claude-up", apiBase: "https://api.anthropic.com", apiKey: "sk-ant")
 
     @Test func chatRequestBecomesAMessagesRequest() throws {
-        let body = try #require(try JSONParser.parse("""
+        let text = """
             {"model":"claude","max_tokens":100,"temperature":0.2,"stop":"END","user":"u1",
              "messages":[{"role":"system","content":"be brief"},{"role":"user","content":"weather?"},
                          {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},
                          {"role":"tool","tool_call_id":"call_1","content":"sunny"}],
              "tools":[{"type":"function","function":{"name":"weather","description":"d","parameters":{"type":"object"}}}],
-             "tool_choice":"required"}
-            """).object)
-        let request = try AnthropicProvider().makeRequest(endpoint: .chatCompletions, body: body, deployment: deployment, stream: true)
+             "tool_choice":"required","stream":true}
+            """
+        let parsed = try ParsedRequest(endpoint: .chatCompletions, bytes: Array(text.utf8), defaultMaxTokens: 100)
+        let request = try AnthropicProvider().makeRequest(parsed, deployment: deployment)
         #expect(request.url == "https://api.anthropic.com/v1/messages")
         #expect(request.headers.contains { $0 == ("x-api-key", "sk-ant") })
         #expect(request.headers.contains { $0 == ("anthropic-version", AnthropicProvider.apiVersion) })
@@ -60,7 +61,7 @@ struct ProviderTranslationTests {
             SSEEvent(event: "message_stop", data: #"{"type":"message_stop"}"#),
         ]
         var payloads: [String] = []
-        for event in events { payloads += try translator.translate(event) }
+        for event in events { payloads += try translator.translate(event).map(\.data) }
         #expect(translator.isComplete)
         #expect(translator.usage == TokenUsage(promptTokens: 10, completionTokens: 9, cachedTokens: 3))
         #expect(payloads.last == "[DONE]")
@@ -77,9 +78,9 @@ struct ProviderTranslationTests {
         var translator = OpenAIProvider().makeStreamTranslator(endpoint: .chatCompletions, clientWantsUsage: false)
         let content = #"{"choices":[{"index":0,"delta":{"content":"x"}}]}"#
         let usage = #"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#
-        #expect(try translator.translate(SSEEvent(data: content)) == [content])
-        #expect(try translator.translate(SSEEvent(data: usage)) == [])
-        #expect(try translator.translate(SSEEvent(data: "[DONE]")) == ["[DONE]"])
+        #expect(try translator.translate(SSEEvent(data: content)).map(\.data) == [content])
+        #expect(try translator.translate(SSEEvent(data: usage)).isEmpty)
+        #expect(try translator.translate(SSEEvent(data: "[DONE]")).map(\.data) == ["[DONE]"])
         #expect(translator.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
         #expect(translator.isComplete)
     }

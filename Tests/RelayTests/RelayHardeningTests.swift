@@ -327,13 +327,6 @@ struct RelayHardeningTests {
     }
 }
 
-/// Values gathered from concurrent tasks.
-final class Collected<Value: Sendable>: Sendable {
-    private let storage = Mutex<[Value]>([])
-    func append(_ value: Value) { storage.withLock { $0.append(value) } }
-    var values: [Value] { storage.withLock { $0 } }
-}
-
 /// A bare TCP client, for what an HTTP client library will not do: reset the connection (SO_LINGER 0).
 final class RawHTTPClient: Sendable {
     let descriptor: Int32

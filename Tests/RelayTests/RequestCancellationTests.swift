@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import Relay
@@ -25,9 +24,9 @@ struct RequestCancellationTests {
         #expect(cancellation.reason == .clientLeft)
         cancellation.fire(.draining)
         #expect(cancellation.reason == .clientLeft, "it fires once")
-        let late = ManagedFlag()
-        cancellation.onFire { late.set() }
-        #expect(late.value)
+        let late = Collected<Bool>()
+        cancellation.onFire { late.append(true) }
+        #expect(late.values == [true])
     }
 
     @Test func aDrainCancelsWhatIsStillInFlightAfterItsTimeout() async throws {
@@ -45,10 +44,4 @@ struct RequestCancellationTests {
         requests.track(late)
         #expect(late.reason == .draining, "a request that starts after the deadline is stopped at once")
     }
-}
-
-final class ManagedFlag: Sendable {
-    private let state = Mutex(false)
-    func set() { state.withLock { $0 = true } }
-    var value: Bool { state.withLock { $0 } }
 }

@@ -125,6 +125,11 @@ struct MockAnswers: Sendable {
         return "{\"id\":\"msg_mock_\(id)\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\(MockJSON.quote(request.model)),\"content\":\(content),\"stop_reason\":\"\(stop)\",\"stop_sequence\":null,\"usage\":\(anthropicUsage)}"
     }
 
+    /// A `count_tokens` answer.
+    func tokenCount() -> String {
+        "{\"input_tokens\":\(request.promptTokens)}"
+    }
+
     /// `(event, data)` pairs of a streamed Messages API answer.
     func messageEvents() -> [(String, String)] {
         var events: [(String, String)] = [(

@@ -57,8 +57,11 @@ struct MockServer: Sendable {
             return Self.json("{\"error\":{\"message\":\(MockJSON.quote("\(error)")),\"type\":\"invalid_request_error\"}}", status: .badRequest)
         }
 
-        let isAnthropic = path.hasSuffix("/messages")
-        statistics.begin(path: request.uri.path, body: bodyData.isEmpty ? "" : String(decoding: bodyData, as: UTF8.self))
+        let isAnthropic = path.hasSuffix("/messages") || path.hasSuffix("/messages/count_tokens")
+        let forwarded = ["anthropic-version", "anthropic-beta"].compactMap { name in
+            HTTPField.Name(name).flatMap { request.headers[$0] }.map { (name, $0) }
+        }
+        statistics.begin(path: request.uri.path, body: bodyData.isEmpty ? "" : String(decoding: bodyData, as: UTF8.self), headers: forwarded)
         var finished = false
         defer { if !finished { statistics.end() } }
 
@@ -107,6 +110,8 @@ struct MockServer: Sendable {
         case ("messages", true):
             finished = true
             return stream(answers.messageEvents().map { ($0.0, $0.1) }, behavior: behavior)
+        case ("count_tokens", _):
+            return Self.json(answers.tokenCount())
         default:
             return Self.json(MockAnswers.openAIError(status: 404), status: .notFound)
         }

@@ -25,7 +25,7 @@ struct RelayRoutes: Sendable {
             case .failure(let error): return error.response
             case .success:
                 let name = context.parameters.get("model") ?? ""
-                guard pipeline.cache.snapshot.route(for: name) != nil else { return RelayError.modelNotFound(name).response }
+                guard await pipeline.cache.route(for: name) != nil else { return RelayError.modelNotFound(name).response }
                 return Self.json(Self.model(name))
             }
         }

@@ -9,10 +9,12 @@ public struct AnthropicProvider: UpstreamProvider {
 
     public init() {}
 
-    public func supports(_ endpoint: RelayEndpoint) -> Bool { endpoint == .chatCompletions }
+    public func supports(_ endpoint: RelayEndpoint) -> Bool { [.chatCompletions, .messages, .countTokens].contains(endpoint) }
 
-    public func makeRequest(endpoint: RelayEndpoint, body: JSONObject, deployment: Deployment, stream: Bool) throws(RelayError) -> UpstreamRequest {
-        let translated = try AnthropicRequestTranslation.messagesBody(from: body, upstreamModel: deployment.upstreamModel, stream: stream)
+    public func makeRequest(_ request: ParsedRequest, deployment: Deployment) throws(RelayError) -> UpstreamRequest {
+        let stream = request.stream
+        if request.endpoint.format == .anthropic { return passthrough(request, deployment: deployment) }
+        let translated = try AnthropicRequestTranslation.messagesBody(from: request.body, upstreamModel: deployment.upstreamModel, stream: stream)
         var headers = [
             ("content-type", "application/json"),
             ("anthropic-version", Self.apiVersion),
@@ -22,7 +24,28 @@ public struct AnthropicProvider: UpstreamProvider {
         return UpstreamRequest(url: deployment.url("/v1/messages"), headers: headers, body: JSON.object(translated).bytes)
     }
 
+    /// A Messages client's own request, byte for byte but `model` (so `cache_control` and everything else reach the
+    /// prompt cache as sent), with its `anthropic-version` and `anthropic-beta` headers.
+    func passthrough(_ request: ParsedRequest, deployment: Deployment) -> UpstreamRequest {
+        let model = JSON.string(deployment.upstreamModel)
+        var body = request.body
+        body["model"] = model
+        let bytes = request.original?.replacing("model", with: model) ?? JSON.object(body).bytes
+        var headers = [("content-type", "application/json"), ("accept", request.stream ? "text/event-stream" : "application/json")]
+        let forwarded = Dictionary(request.forwardedHeaders, uniquingKeysWith: { first, _ in first })
+        headers.append(("anthropic-version", forwarded["anthropic-version"] ?? Self.apiVersion))
+        if let beta = forwarded["anthropic-beta"] { headers.append(("anthropic-beta", beta)) }
+        if let key = deployment.apiKey, !key.isEmpty { headers.append(("x-api-key", key)) }
+        let path = request.endpoint == .countTokens ? "/v1/messages/count_tokens" : "/v1/messages"
+        return UpstreamRequest(url: deployment.url(path), headers: headers, body: bytes)
+    }
+
     public func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
+        switch endpoint {
+        case .countTokens: return (body, .zero)
+        case .messages: return (body, Self.usage((try? JSONParser.parse(body))?["usage"]))
+        default: break
+        }
         guard let message = try? JSONParser.parse(body), message["type"]?.string == "message" else {
             throw RelayError(status: .badGateway, type: "upstream_error", message: "Anthropic answered with something that is not a message.")
         }
@@ -62,8 +85,13 @@ public struct AnthropicProvider: UpstreamProvider {
         return (completion.bytes, usage)
     }
 
-    public func translateError(status: Int, body: [UInt8]) -> [UInt8] {
+    public func translateError(endpoint: RelayEndpoint, status: Int, body: [UInt8]) -> [UInt8] {
         let parsed = try? JSONParser.parse(body)
+        if endpoint.format == .anthropic {
+            if parsed?["type"]?.string == "error" { return body }
+            let message = parsed?["error"]?["message"]?.string ?? String(decoding: body.prefix(500), as: UTF8.self)
+            return RelayError(status: .init(code: status), type: "upstream_error", message: message).anthropicJSON.bytes
+        }
         let type = parsed?["error"]?["type"]?.string ?? "upstream_error"
         let message = parsed?["error"]?["message"]?.string ?? String(decoding: body.prefix(500), as: UTF8.self)
         let openAIType = type == "invalid_request_error" || type == "not_found_error" ? "invalid_request_error" : type
@@ -71,7 +99,7 @@ public struct AnthropicProvider: UpstreamProvider {
     }
 
     public func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator {
-        AnthropicStreamTranslator(clientWantsUsage: clientWantsUsage)
+        endpoint == .messages ? MessagesPassthroughStream() : AnthropicStreamTranslator(clientWantsUsage: clientWantsUsage)
     }
 
     /// OpenAI counts every prompt token in `prompt_tokens`; Anthropic splits out cache reads and writes.

@@ -37,7 +37,11 @@ struct AnthropicStreamTranslator: StreamTranslator {
         return payload.text
     }
 
-    mutating func translate(_ event: SSEEvent) throws(RelayError) -> [String] {
+    mutating func translate(_ event: SSEEvent) throws(RelayError) -> [SSEEvent] {
+        try translatedPayloads(event).map { SSEEvent(data: $0) }
+    }
+
+    private mutating func translatedPayloads(_ event: SSEEvent) throws(RelayError) -> [String] {
         guard let payload = try? JSONParser.parse(event.data) else { return [] }
         switch payload["type"]?.string ?? event.event {
         case "message_start":

@@ -7,32 +7,46 @@ public struct OpenAIProvider: UpstreamProvider {
 
     public func supports(_ endpoint: RelayEndpoint) -> Bool { true }
 
-    public func makeRequest(endpoint: RelayEndpoint, body: JSONObject, deployment: Deployment, stream: Bool) throws(RelayError) -> UpstreamRequest {
-        var body = body
-        body["model"] = .string(deployment.upstreamModel)
-        if stream {
-            var options = body["stream_options"]?.object ?? JSONObject()
-            options["include_usage"] = true
-            body["stream_options"] = .object(options)
+    public func makeRequest(_ request: ParsedRequest, deployment: Deployment) throws(RelayError) -> UpstreamRequest {
+        let stream = request.stream
+        let endpoint = request.endpoint
+        var body = request.body
+        if endpoint == .messages {
+            body = try MessagesToChat.body(from: body, upstreamModel: deployment.upstreamModel, stream: stream)
+        } else {
+            body["model"] = .string(deployment.upstreamModel)
+            if stream {
+                var options = body["stream_options"]?.object ?? JSONObject()
+                options["include_usage"] = true
+                body["stream_options"] = .object(options)
+            }
         }
         var headers = [("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json")]
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
         return UpstreamRequest(url: deployment.url(endpoint.openAIPath), headers: headers, body: JSON.object(body).bytes)
     }
 
+    /// OpenAI-compatible servers have no token-counting endpoint: a Messages client gets the relay's estimate.
+    public func localAnswer(_ request: ParsedRequest) -> [UInt8]? {
+        guard request.endpoint == .countTokens else { return nil }
+        return JSON.object(["input_tokens": .number(String(max(1, request.promptTokenEstimate)))]).bytes
+    }
+
     public func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
+        if endpoint == .messages { return try ChatToMessages.message(from: body) }
         let usage = (try? JSONParser.parse(body)).flatMap { TokenUsage(openAI: $0["usage"]) } ?? .zero
         return (body, usage)
     }
 
-    public func translateError(status: Int, body: [UInt8]) -> [UInt8] {
+    public func translateError(endpoint: RelayEndpoint, status: Int, body: [UInt8]) -> [UInt8] {
+        if endpoint.format == .anthropic { return ChatToMessages.error(status: status, body: body) }
         if let parsed = try? JSONParser.parse(body), parsed["error"]?.object != nil { return body }
         let text = String(decoding: body.prefix(500), as: UTF8.self)
         return RelayError(status: .init(code: status), type: "upstream_error", message: "Upstream answered \(status): \(text)").json.bytes
     }
 
     public func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator {
-        Translator(clientWantsUsage: clientWantsUsage)
+        endpoint == .messages ? ChatToMessagesStream() : Translator(clientWantsUsage: clientWantsUsage)
     }
 
     /// Passes chunks through; reads usage from the chunk that carries it and drops that chunk when the client did not
@@ -43,21 +57,21 @@ public struct OpenAIProvider: UpstreamProvider {
         var isComplete = false
         var streamedCharacters = 0
 
-        mutating func translate(_ event: SSEEvent) throws(RelayError) -> [String] {
+        mutating func translate(_ event: SSEEvent) throws(RelayError) -> [SSEEvent] {
             if event.data == "[DONE]" {
                 isComplete = true
-                return ["[DONE]"]
+                return [SSEEvent(data: "[DONE]")]
             }
-            guard let chunk = try? JSONParser.parse(event.data) else { return [event.data] }
+            guard let chunk = try? JSONParser.parse(event.data) else { return [SSEEvent(data: event.data)] }
             streamedCharacters.saturatingAdd(Self.generatedCharacters(in: chunk))
-            guard chunk["usage"] != nil || chunk["error"] != nil else { return [event.data] }
+            guard chunk["usage"] != nil || chunk["error"] != nil else { return [SSEEvent(data: event.data)] }
             if chunk["error"] != nil {
                 throw RelayError(status: .badGateway, type: "upstream_error", message: chunk["error"]?["message"]?.string ?? "upstream stream error")
             }
             if let reported = TokenUsage(openAI: chunk["usage"]) { usage = reported }
             let choices = chunk["choices"]?.array ?? []
             if !clientWantsUsage && choices.isEmpty { return [] }
-            return [event.data]
+            return [SSEEvent(data: event.data)]
         }
 
         /// Text and tool-call arguments in one chunk: `choices[].delta.content`, `choices[].text` (completions),

@@ -10,23 +10,26 @@ public struct UpstreamRequest: Sendable {
 public protocol UpstreamProvider: Sendable {
     func supports(_ endpoint: RelayEndpoint) -> Bool
 
-    /// The upstream request for an OpenAI-shaped `body` whose `model` was already checked.
-    func makeRequest(endpoint: RelayEndpoint, body: JSONObject, deployment: Deployment, stream: Bool) throws(RelayError) -> UpstreamRequest
+    /// The upstream request for a client's request (in the endpoint's format) whose `model` was already checked.
+    func makeRequest(_ request: ParsedRequest, deployment: Deployment) throws(RelayError) -> UpstreamRequest
 
-    /// A successful non-streamed answer in OpenAI's shape, and its usage.
+    /// An answer the relay gives without asking the upstream (counting tokens where the provider cannot), or nil.
+    func localAnswer(_ request: ParsedRequest) -> [UInt8]?
+
+    /// A successful non-streamed answer in the endpoint's format, and its usage.
     func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage)
 
-    /// An upstream error body in OpenAI's shape, for 4xx answers passed back to the client.
-    func translateError(status: Int, body: [UInt8]) -> [UInt8]
+    /// An upstream error body in the endpoint's format, for 4xx answers passed back to the client.
+    func translateError(endpoint: RelayEndpoint, status: Int, body: [UInt8]) -> [UInt8]
 
     /// A fresh translator for one streamed answer.
     func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator
 }
 
-/// Turns upstream server-sent events into OpenAI `data:` payloads, one stream at a time.
+/// Turns upstream server-sent events into the events the client's format expects, one stream at a time.
 public protocol StreamTranslator: Sendable {
-    /// The payloads to send to the client for one upstream event (`[DONE]` included, once, at the end).
-    mutating func translate(_ event: SSEEvent) throws(RelayError) -> [String]
+    /// The events to send to the client for one upstream event (OpenAI's `[DONE]` included, once, at the end).
+    mutating func translate(_ event: SSEEvent) throws(RelayError) -> [SSEEvent]
     /// Usage seen so far.
     var usage: TokenUsage { get }
     /// True once the upstream said the answer is complete.
@@ -34,6 +37,10 @@ public protocol StreamTranslator: Sendable {
     /// UTF-8 bytes of generated text and tool-call arguments passed on so far: the basis of the completion estimate
     /// when a stream ends without usage (the client left, the upstream broke off).
     var streamedCharacters: Int { get }
+}
+
+extension UpstreamProvider {
+    public func localAnswer(_ request: ParsedRequest) -> [UInt8]? { nil }
 }
 
 extension ProviderKind {

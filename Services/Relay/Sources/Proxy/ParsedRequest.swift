@@ -11,6 +11,10 @@ public struct ParsedRequest: Sendable {
     public var promptTokenEstimate: Int64
     /// The prompt estimate + `max_tokens` (or the default) × `n`: the admission and quota estimate.
     public var estimatedTokens: Int64
+    /// The body as the client sent it, for passthrough to a provider that speaks the client's format.
+    public var original: SplicedJSON?
+    /// Client headers a same-format upstream must receive as sent (`anthropic-version`, `anthropic-beta`).
+    public var forwardedHeaders: [(String, String)] = []
 
     /// - Throws: an OpenAI-shaped 400 naming the field at fault.
     public init(endpoint: RelayEndpoint, json: JSON, defaultMaxTokens: Int) throws(RelayError) {
@@ -30,20 +34,27 @@ public struct ParsedRequest: Sendable {
             _ = try RequestBounds.integer(body, "logprobs", in: RequestBounds.completionLogprobs)
             _ = try RequestBounds.integer(body, "best_of", in: RequestBounds.choices)
         }
-        let completion = maxTokens ?? legacyMaxTokens ?? (endpoint == .embeddings ? 0 : Int64(defaultMaxTokens))
+        if endpoint == .messages && legacyMaxTokens == nil {
+            throw .invalidRequest("max_tokens: Field required", param: "max_tokens")
+        }
+        let completion = maxTokens ?? legacyMaxTokens ?? (endpoint.generates && endpoint != .embeddings ? Int64(defaultMaxTokens) : 0)
         // Bounded: characters ≤ the body size limit (≤ 1 GiB), completion ≤ 10^8, choices ≤ 128.
-        self.promptTokenEstimate = Int64(Self.characters(in: body[endpoint.requiredField]) / 4)
-        self.estimatedTokens = promptTokenEstimate + completion * choices
+        let characters = Self.characters(in: body[endpoint.requiredField]) + Self.characters(in: body["system"])
+        self.promptTokenEstimate = Int64(characters / 4)
+        self.estimatedTokens = promptTokenEstimate + (endpoint.generates ? completion * choices : 0)
     }
 
     public init(endpoint: RelayEndpoint, bytes: [UInt8], defaultMaxTokens: Int) throws(RelayError) {
-        try self.init(endpoint: endpoint, json: try Self.json(bytes), defaultMaxTokens: defaultMaxTokens)
+        let parsed = try Self.json(bytes)
+        try self.init(endpoint: endpoint, json: parsed.value, defaultMaxTokens: defaultMaxTokens)
+        self.original = SplicedJSON(bytes: bytes, ranges: parsed.ranges)
     }
 
-    /// The body as JSON; malformed text, invalid UTF-8 and nesting deeper than the parser allows are a 400.
-    static func json(_ bytes: [UInt8]) throws(RelayError) -> JSON {
+    /// The body as JSON and where its members lie; malformed text, invalid UTF-8 and nesting deeper than the parser
+    /// allows are a 400.
+    static func json(_ bytes: [UInt8]) throws(RelayError) -> (value: JSON, ranges: [(key: String, range: Range<Int>)]) {
         do {
-            return try JSONParser.parse(bytes)
+            return try JSONParser.parseWithRanges(bytes)
         } catch {
             throw .invalidRequest("The request body is not valid JSON (\(error)).", code: "invalid_json")
         }
@@ -54,12 +65,12 @@ public struct ParsedRequest: Sendable {
         switch (endpoint, body[field]) {
         case (_, nil), (_, .null?):
             throw .invalidRequest("Missing required parameter: '\(field)'.", param: field)
-        case (.chatCompletions, .array(let messages)?):
+        case (.chatCompletions, .array(let messages)?), (.messages, .array(let messages)?), (.countTokens, .array(let messages)?):
             guard !messages.isEmpty else { throw .invalidRequest("'messages' must contain at least one message.", param: "messages") }
             for (position, message) in messages.enumerated() where message.object == nil || message["role"]?.string == nil {
                 throw .invalidRequest("messages[\(position)] must be an object with a 'role'.", param: "messages[\(position)]")
             }
-        case (.chatCompletions, _):
+        case (.chatCompletions, _), (.messages, _), (.countTokens, _):
             throw .invalidRequest("'messages' must be an array.", param: "messages")
         default:
             break

@@ -1,13 +1,25 @@
-/// The OpenAI endpoints the relay serves, named as they appear in request-log events.
+/// The endpoints the relay serves, named as they appear in request-log events (DESIGN §12: the event's `endpoint`
+/// names the ingress).
 public enum RelayEndpoint: String, Sendable, CaseIterable {
     case chatCompletions = "/v1/chat/completions"
     case completions = "/v1/completions"
     case embeddings = "/v1/embeddings"
+    /// Anthropic Messages (Claude Code, the anthropic SDKs).
+    case messages = "/v1/messages"
+    case countTokens = "/v1/messages/count_tokens"
 
-    /// The path below the provider's `api_base` (which already ends in `/v1` for OpenAI-compatible servers).
+    /// The wire API a client of this endpoint speaks: its errors and streams take that shape.
+    var format: WireFormat {
+        switch self {
+        case .chatCompletions, .completions, .embeddings: .openAI
+        case .messages, .countTokens: .anthropic
+        }
+    }
+
+    /// The path below an OpenAI-compatible `api_base` (which already ends in `/v1`); Messages go out as chat.
     var openAIPath: String {
         switch self {
-        case .chatCompletions: "/chat/completions"
+        case .chatCompletions, .messages, .countTokens: "/chat/completions"
         case .completions: "/completions"
         case .embeddings: "/embeddings"
         }
@@ -16,11 +28,20 @@ public enum RelayEndpoint: String, Sendable, CaseIterable {
     /// The body field that must be present besides `model`.
     var requiredField: String {
         switch self {
-        case .chatCompletions: "messages"
+        case .chatCompletions, .messages, .countTokens: "messages"
         case .completions: "prompt"
         case .embeddings: "input"
         }
     }
 
-    var supportsStreaming: Bool { self != .embeddings }
+    var supportsStreaming: Bool { self != .embeddings && self != .countTokens }
+
+    /// Whether a request holds an admission slot and is charged to quotas (counting tokens generates nothing).
+    var generates: Bool { self != .countTokens }
+}
+
+/// The shape of a client's wire API.
+public enum WireFormat: Sendable {
+    case openAI
+    case anthropic
 }

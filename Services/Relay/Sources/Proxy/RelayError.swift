@@ -26,7 +26,7 @@ public struct RelayError: Error, Sendable, Equatable {
 
     public static let unauthorized = RelayError(
         status: .unauthorized, type: "invalid_request_error",
-        message: "Invalid API key. Send a valid Fairway key as 'Authorization: Bearer fw-…'.", code: "invalid_api_key"
+        message: "Invalid API key. Send a valid Fairway key as 'Authorization: Bearer fw-…' or 'x-api-key'.", code: "invalid_api_key"
     )
 
     public static let authUnavailable = RelayError(
@@ -62,9 +62,46 @@ public struct RelayError: Error, Sendable, Equatable {
         ]
     }
 
-    public var response: Response {
+    public var response: Response { response(in: .openAI) }
+
+    /// The answer in a client's own wire format: OpenAI's, or Anthropic's (whose SDKs map the error type and status to
+    /// their exception classes; a saturated deployment is 529 `overloaded_error` there, which they retry).
+    public func response(in format: WireFormat) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        switch format {
+        case .openAI:
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        case .anthropic:
+            return Response(status: anthropicStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: anthropicJSON.bytes)))
+        }
+    }
+
+    /// The error in a client's format, for a stream's final error event.
+    func json(in format: WireFormat) -> JSON {
+        format == .openAI ? json : anthropicJSON
+    }
+
+    /// Anthropic's error body, `{"type":"error","error":{"type","message"}}`.
+    public var anthropicJSON: JSON {
+        ["type": "error", "error": ["type": .string(anthropicType), "message": .string(message)]]
+    }
+
+    var anthropicStatus: HTTPResponse.Status {
+        type == "capacity_exceeded" || code == "upstream_rate_limited" ? .init(code: 529) : status
+    }
+
+    /// Anthropic's error type for this error's status.
+    var anthropicType: String {
+        switch anthropicStatus.code {
+        case 400, 422: "invalid_request_error"
+        case 401: "authentication_error"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 413: "request_too_large"
+        case 429: "rate_limit_error"
+        case 529, 503: "overloaded_error"
+        default: "api_error"
+        }
     }
 }

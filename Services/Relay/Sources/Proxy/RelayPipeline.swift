@@ -64,7 +64,7 @@ public struct RelayPipeline: Sendable {
         let key: AuthenticatedKey
         switch await authenticate(request) {
         case .success(let authenticated): key = authenticated
-        case .failure(let error): return error.response
+        case .failure(let error): return error.response(in: endpoint.format)
         }
         var record = RequestRecord(key: key, endpoint: endpoint, relayID: settings.relayID)
         let parsed: ParsedRequest
@@ -113,16 +113,19 @@ public struct RelayPipeline: Sendable {
         } catch {
             return .failure(Refusal(error: .invalidRequest("The request body could not be read.")))
         }
-        let json: JSON
+        let json: (value: JSON, ranges: [(key: String, range: Range<Int>)])
         do {
             json = try ParsedRequest.json(bytes)
         } catch {
             return .failure(Refusal(error: error))
         }
         do {
-            return .success(try ParsedRequest(endpoint: endpoint, json: json, defaultMaxTokens: settings.defaultMaxTokens))
+            var parsed = try ParsedRequest(endpoint: endpoint, json: json.value, defaultMaxTokens: settings.defaultMaxTokens)
+            parsed.original = SplicedJSON(bytes: bytes, ranges: json.ranges)
+            parsed.forwardedHeaders = Self.forwardedHeaders.compactMap { name in request.headers[name].map { (name.canonicalName, $0) } }
+            return .success(parsed)
         } catch {
-            return .failure(Refusal(error: error, model: RequestBounds.loggableName(json["model"])))
+            return .failure(Refusal(error: error, model: RequestBounds.loggableName(json.value["model"])))
         }
     }
 
@@ -136,10 +139,7 @@ public struct RelayPipeline: Sendable {
             record.deployment = deployment
             let ticket: any AdmissionTicket
             do {
-                ticket = try await admission.acquire(AdmissionRequest(
-                    tenant: record.key.tenant, deployment: deployment, estimatedTokens: parsed.estimatedTokens, requestID: record.requestID,
-                    clientConnected: { cancellation.reason == nil }
-                ))
+                ticket = try await admit(parsed, to: deployment, record: record, cancellation: cancellation)
             } catch {
                 if case .noHeadroom(let retryAfter) = error {
                     // The deployment's own rate limit is used up: skip it without an upstream attempt.
@@ -205,6 +205,17 @@ public struct RelayPipeline: Sendable {
         return finished(cancellation, finish(&record, error))
     }
 
+    /// A slot and quota for one attempt; counting tokens generates nothing, so it takes neither.
+    private func admit(
+        _ parsed: ParsedRequest, to deployment: Deployment, record: RequestRecord, cancellation: RequestCancellation
+    ) async throws(AdmissionRefusal) -> any AdmissionTicket {
+        guard parsed.endpoint.generates else { return PassThroughAdmission.Ticket() }
+        return try await admission.acquire(AdmissionRequest(
+            tenant: record.key.tenant, deployment: deployment, estimatedTokens: parsed.estimatedTokens, requestID: record.requestID,
+            clientConnected: { cancellation.reason == nil }
+        ))
+    }
+
     /// The answer for a stream: the response body relays it; its ``StreamOwner`` settles the ticket and the event.
     private func streamingResponse(
         _ stream: UpstreamStream, ticket: any AdmissionTicket, record: RequestRecord, parsed: ParsedRequest, failingBefore: Bool,
@@ -245,11 +256,14 @@ public struct RelayPipeline: Sendable {
         events.emit(record.event())
     }
 
-    /// Ends a request with an error answer and its event.
+    /// Client headers passed on to an upstream that speaks the client's own format.
+    static let forwardedHeaders: [HTTPField.Name] = [.anthropicVersion, .anthropicBeta]
+
+    /// Ends a request with an error answer (in the client's format) and its event.
     func finish(_ record: inout RequestRecord, _ error: RelayError) -> Response {
         record.fail(error)
         events.emit(record.event())
-        var response = error.response
+        var response = error.response(in: record.endpoint.format)
         response.headers[.fairwayRequestID] = record.requestID.lowercaseText
         return response
     }
@@ -307,6 +321,8 @@ extension HTTPField.Name {
     /// The request-log id of a request, so a client's report can be matched with its log row.
     // A valid literal field name: the initializer only fails on characters this literal does not contain.
     static let fairwayRequestID = HTTPField.Name("x-fairway-request-id")!
+    static let anthropicVersion = HTTPField.Name("anthropic-version")!
+    static let anthropicBeta = HTTPField.Name("anthropic-beta")!
 }
 
 /// A per-process counter for round-robin rotation.

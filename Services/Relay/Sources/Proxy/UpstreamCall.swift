@@ -21,9 +21,10 @@ struct UpstreamCall: Sendable {
         let started = ContinuousClock.now
         let totalDeadline = started + deployment.timeout
         let firstByteDeadline = started + min(deployment.timeout, settings.firstByteTimeout)
+        if let local = provider.localAnswer(parsed) { return .completed(body: local, usage: .zero) }
         let upstream: UpstreamRequest
         do {
-            upstream = try provider.makeRequest(endpoint: parsed.endpoint, body: parsed.body, deployment: deployment, stream: parsed.stream)
+            upstream = try provider.makeRequest(parsed, deployment: deployment)
         } catch {
             return .invalid(error)
         }
@@ -41,7 +42,7 @@ struct UpstreamCall: Sendable {
         if (200..<300).contains(status) && parsed.stream {
             return await UpstreamStream.open(
                 response: response, translator: provider.makeStreamTranslator(endpoint: parsed.endpoint, clientWantsUsage: parsed.clientWantsUsage),
-                deploymentName: deployment.modelName, firstByteDeadline: firstByteDeadline, totalDeadline: totalDeadline
+                format: parsed.endpoint.format, deploymentName: deployment.modelName, firstByteDeadline: firstByteDeadline, totalDeadline: totalDeadline
             )
         }
         let body: [UInt8]
@@ -80,7 +81,7 @@ struct UpstreamCall: Sendable {
             ))
         }
         // The client's own mistake: its answer, as the upstream gave it (in OpenAI's shape).
-        let errorBody = provider.translateError(status: status, body: body)
+        let errorBody = provider.translateError(endpoint: parsed.endpoint, status: status, body: body)
         let reportedType = (try? JSONParser.parse(errorBody))?["error"]?["type"]?.string
         return .refused(status: status, body: errorBody, errorType: Self.label(reportedType) ?? "upstream_\(status)")
     }

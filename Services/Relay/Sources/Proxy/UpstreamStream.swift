@@ -18,15 +18,15 @@ struct UpstreamStreamReader {
     }
 
     /// Reads until the translator produced something; nil when the upstream stream ended.
-    mutating func nextPayloads() async throws -> [String]? {
+    mutating func nextPayloads() async throws -> [SSEEvent]? {
         while true {
             guard let chunk = try await iterator.next() else {
-                var out: [String] = []
+                var out: [SSEEvent] = []
                 for event in decoder.finish() { out += try translator.translate(event) }
                 progress.record(translator)
                 return out.isEmpty ? nil : out
             }
-            var out: [String] = []
+            var out: [SSEEvent] = []
             for event in try decoder.feed(chunk.readableBytesView) { out += try translator.translate(event) }
             progress.record(translator)
             if !out.isEmpty { return out }
@@ -43,7 +43,7 @@ struct UpstreamStreamReader {
 /// owner, and ``abort()`` stops the reader (client gone, drain, or an owner that is dropped).
 struct UpstreamStream: Sendable {
     struct Chunk: Sendable {
-        var payloads: [String]
+        var payloads: [SSEEvent]
         var complete: Bool
     }
 
@@ -56,12 +56,14 @@ struct UpstreamStream: Sendable {
     let rest: AsyncStream<Item>
     let reader: Task<Void, Never>
     let progress: StreamProgress
+    /// The client's format, for the error event that ends a failed stream.
+    var format: WireFormat = .openAI
 
     func abort() { reader.cancel() }
 
     /// Starts the reader and waits for the first event until `firstByteDeadline`.
     static func open(
-        response: HTTPClientResponse, translator: any StreamTranslator, deploymentName: String,
+        response: HTTPClientResponse, translator: any StreamTranslator, format: WireFormat, deploymentName: String,
         firstByteDeadline: ContinuousClock.Instant, totalDeadline: ContinuousClock.Instant
     ) async -> AttemptOutcome {
         let (firstItems, first) = AsyncStream.makeStream(of: Item.self)
@@ -123,7 +125,7 @@ struct UpstreamStream: Sendable {
             }
             return .failed(UpstreamFailure(kind: kind, deploymentName: deploymentName, detail: detail))
         }
-        return .streaming(UpstreamStream(opener: opener, rest: restItems, reader: reader, progress: progress))
+        return .streaming(UpstreamStream(opener: opener, rest: restItems, reader: reader, progress: progress, format: format))
     }
 
     /// Writes the stream to the client until it completes, fails or the client leaves; says which, once.
@@ -154,14 +156,15 @@ struct UpstreamStream: Sendable {
                 ? RelayError(status: .gatewayTimeout, type: "upstream_error", message: "The upstream did not finish within its timeout.", code: "upstream_timeout")
                 : RelayError(status: .badGateway, type: "upstream_error", message: "The upstream stream \(failure.message).", code: "upstream_stream_error"))
             ending = .failed(error)
-            _ = await Self.write([error.json.text], to: &writer)
+            let event = SSEEvent(event: format == .anthropic ? "error" : nil, data: error.json(in: format).text)
+            _ = await Self.write([event], to: &writer)
         }
         try? await writer.finish(nil)
         return StreamEnd(ending: ending, reported: progress.usage, streamedCharacters: progress.characters)
     }
 
     /// Writes payloads as SSE; true when the client has gone.
-    private static func write(_ payloads: [String], to writer: inout any ResponseBodyWriter) async -> Bool {
+    private static func write(_ payloads: [SSEEvent], to writer: inout any ResponseBodyWriter) async -> Bool {
         do {
             try await writer.write(encode(payloads))
             return false
@@ -170,9 +173,9 @@ struct UpstreamStream: Sendable {
         }
     }
 
-    static func encode(_ payloads: [String]) -> ByteBuffer {
+    static func encode(_ payloads: [SSEEvent]) -> ByteBuffer {
         var text = ""
-        for payload in payloads { text += "data: \(payload)\n\n" }
+        for payload in payloads { text += SSEEvent.encode(data: payload.data, event: payload.event) }
         return ByteBuffer(string: text)
     }
 }
