@@ -39,7 +39,7 @@ struct ProviderTranslationTests {
 
     @Test func messageAnswerBecomesAChatCompletionWithCacheTokens() throws {
         let answer = #"{"id":"msg_1","type":"message","role":"assistant","model":"claude-up","content":[{"type":"text","text":"Hi"},{"type":"tool_use","id":"toolu_1","name":"weather","input":{"city":"Paris"}}],"stop_reason":"tool_use","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":4,"cache_creation_input_tokens":2}}"#
-        let (body, usage) = try AnthropicProvider().translateResponse(endpoint: .chatCompletions, body: Array(answer.utf8))
+        let (body, usage) = try AnthropicProvider().translateResponse(endpoint: .chatCompletions, deployment: deployment, body: Array(answer.utf8))
         #expect(usage == TokenUsage(promptTokens: 16, completionTokens: 5, cachedTokens: 4))
         let completion = try JSONParser.parse(body)
         let choice = try #require(completion["choices"]?.array?.first)
@@ -50,7 +50,7 @@ struct ProviderTranslationTests {
     }
 
     @Test func streamEventsBecomeChunksEndingInUsageAndDone() throws {
-        var translator = AnthropicProvider().makeStreamTranslator(endpoint: .chatCompletions, clientWantsUsage: true)
+        var translator = AnthropicProvider().makeStreamTranslator(endpoint: .chatCompletions, deployment: deployment, clientWantsUsage: true)
         let events: [SSEEvent] = [
             SSEEvent(event: "message_start", data: #"{"type":"message_start","message":{"id":"msg_1","model":"claude-up","usage":{"input_tokens":7,"output_tokens":1,"cache_read_input_tokens":3}}}"#),
             SSEEvent(event: "content_block_start", data: #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
@@ -75,7 +75,7 @@ struct ProviderTranslationTests {
     }
 
     @Test func openAIStreamsDropTheUsageChunkTheClientDidNotAskFor() throws {
-        var translator = OpenAIProvider().makeStreamTranslator(endpoint: .chatCompletions, clientWantsUsage: false)
+        var translator = OpenAIProvider().makeStreamTranslator(endpoint: .chatCompletions, deployment: deployment, clientWantsUsage: false)
         let content = #"{"choices":[{"index":0,"delta":{"content":"x"}}]}"#
         let usage = #"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#
         #expect(try translator.translate(SSEEvent(data: content)).map(\.data) == [content])

@@ -46,7 +46,7 @@ struct MockRequest {
             case let text as String: characters += text.count
             case let array as [Any]: array.forEach(count)
             case let object as [String: Any]:
-                if object["type"] as? String == "tool_result" { sawToolResult = true }
+                if object["type"] as? String == "tool_result" || object["type"] as? String == "function_call_output" { sawToolResult = true }
                 count(object["text"]); count(object["content"])
             default: break
             }
@@ -58,6 +58,10 @@ struct MockRequest {
         count(body["system"])
         count(body["prompt"])
         count(body["input"])
+        count(body["instructions"])
+        if let items = body["input"] as? [[String: Any]], items.contains(where: { $0["type"] as? String == "function_call_output" }) {
+            sawToolResult = true
+        }
         promptCharacters = characters
         if !sawToolResult, let tools = body["tools"] as? [[String: Any]], let first = tools.first {
             toolToCall = ((first["function"] as? [String: Any])?["name"] as? String) ?? (first["name"] as? String)

@@ -112,6 +112,11 @@ struct MockServer: Sendable {
             return stream(answers.messageEvents().map { ($0.0, $0.1) }, behavior: behavior)
         case ("count_tokens", _):
             return Self.json(answers.tokenCount())
+        case ("responses", false):
+            return Self.json(answers.response())
+        case ("responses", true):
+            finished = true
+            return stream(answers.responseEvents(), behavior: behavior)
         default:
             return Self.json(MockAnswers.openAIError(status: 404), status: .notFound)
         }

@@ -1,3 +1,4 @@
+import FairwayCore
 import Foundation
 
 /// A tenant as admission and quotas see it.
@@ -37,6 +38,11 @@ public struct Deployment: Sendable, Equatable {
     /// Prices in 10⁻¹² USD per token, so cost is exact integer arithmetic.
     public var inputPicoUSDPerToken: Int64
     public var outputPicoUSDPerToken: Int64
+    /// Prompt-cache prices; nil means the input price.
+    public var cacheReadPicoUSDPerToken: Int64?
+    public var cacheWritePicoUSDPerToken: Int64?
+    /// Whether this OpenAI-compatible deployment serves `/responses` itself (else Responses requests are translated).
+    public var supportsResponsesAPI: Bool
     public var admissionWeight: Double
     public var maxConcurrency: Int?
     public var rpmLimit: Int?
@@ -48,8 +54,12 @@ public struct Deployment: Sendable, Equatable {
         id: UUID, modelName: String, provider: ProviderKind, upstreamModel: String, apiBase: String, apiKey: String? = nil,
         inputPicoUSDPerToken: Int64 = 0, outputPicoUSDPerToken: Int64 = 0, admissionWeight: Double = 1,
         maxConcurrency: Int? = nil, rpmLimit: Int? = nil, tpmLimit: Int64? = nil, enabled: Bool = true,
-        timeout: Duration = .seconds(600)
+        timeout: Duration = .seconds(600), cacheReadPicoUSDPerToken: Int64? = nil, cacheWritePicoUSDPerToken: Int64? = nil,
+        supportsResponsesAPI: Bool = false
     ) {
+        self.cacheReadPicoUSDPerToken = cacheReadPicoUSDPerToken
+        self.cacheWritePicoUSDPerToken = cacheWritePicoUSDPerToken
+        self.supportsResponsesAPI = supportsResponsesAPI
         self.id = id
         self.modelName = modelName
         self.provider = provider
@@ -68,11 +78,19 @@ public struct Deployment: Sendable, Equatable {
 
     /// The cost of a request with this usage, in 10⁻¹² USD (saturating rather than trapping on absurd counts).
     public func costPicoUSD(promptTokens: Int64, completionTokens: Int64) -> Int64 {
-        let input = promptTokens.multipliedReportingOverflow(by: inputPicoUSDPerToken)
-        let output = completionTokens.multipliedReportingOverflow(by: outputPicoUSDPerToken)
-        guard !input.overflow, !output.overflow else { return .max }
-        let sum = input.partialValue.addingReportingOverflow(output.partialValue)
-        return sum.overflow ? .max : sum.partialValue
+        costPicoUSD(TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens))
+    }
+
+    /// The cost of `usage`: prompt tokens read from or written to the provider's prompt cache at the cache prices
+    /// (the input price where none is set), the rest of the prompt at the input price, completion at the output price.
+    public func costPicoUSD(_ usage: TokenUsage) -> Int64 {
+        let uncached = max(0, usage.promptTokens - usage.cachedTokens - usage.cacheWriteTokens)
+        return [
+            uncached.saturatingMultiplied(by: inputPicoUSDPerToken),
+            usage.cachedTokens.saturatingMultiplied(by: cacheReadPicoUSDPerToken ?? inputPicoUSDPerToken),
+            usage.cacheWriteTokens.saturatingMultiplied(by: cacheWritePicoUSDPerToken ?? inputPicoUSDPerToken),
+            usage.completionTokens.saturatingMultiplied(by: outputPicoUSDPerToken),
+        ].reduce(0) { $0.saturatingAdding($1) }
     }
 }
 

@@ -69,14 +69,18 @@ public struct PostgresConfigSource: ConfigSource {
                     """
                     SELECT id, model_name, provider, upstream_model, api_base, api_key,
                            input_cost_per_token::text, output_cost_per_token::text, admission_weight,
-                           max_concurrency, rpm_limit, tpm_limit, enabled, timeout_secs
+                           max_concurrency, rpm_limit, tpm_limit, enabled, timeout_secs,
+                           cache_read_cost_per_token::text, cache_write_cost_per_token::text, supports_responses_api
                     FROM models
                     """,
                     logger: logger
                 )
                 for try await row in modelRows {
-                    let (id, name, provider, upstream, base, key, inputCost, outputCost, weight, maxConcurrency, rpm, tpm, enabled, timeout) =
-                        try row.decode((UUID, String, String, String, String, String?, String, String, Double, Int?, Int?, Int64?, Bool, Int).self)
+                    let (id, name, provider, upstream, base, key, inputCost, outputCost, weight, maxConcurrency, rpm, tpm, enabled, timeout,
+                         cacheRead, cacheWrite, responses) = try row.decode(
+                            (UUID, String, String, String, String, String?, String, String, Double, Int?, Int?, Int64?, Bool, Int,
+                             String?, String?, Bool).self
+                         )
                     guard let kind = ProviderKind(rawValue: provider) else {
                         logger.warning("Skipping a deployment with an unknown provider", metadata: ["model": "\(name)", "provider": "\(provider)"])
                         continue
@@ -86,7 +90,9 @@ public struct PostgresConfigSource: ConfigSource {
                         inputPicoUSDPerToken: PicoDollars.parse(inputCost) ?? 0,
                         outputPicoUSDPerToken: PicoDollars.parse(outputCost) ?? 0,
                         admissionWeight: weight, maxConcurrency: maxConcurrency, rpmLimit: rpm, tpmLimit: tpm,
-                        enabled: enabled, timeout: .seconds(timeout)
+                        enabled: enabled, timeout: .seconds(timeout),
+                        cacheReadPicoUSDPerToken: cacheRead.flatMap(PicoDollars.parse), cacheWritePicoUSDPerToken: cacheWrite.flatMap(PicoDollars.parse),
+                        supportsResponsesAPI: responses
                     ))
                 }
                 var groups: [UUID: ModelGroup] = [:]

@@ -9,12 +9,15 @@ public struct AnthropicProvider: UpstreamProvider {
 
     public init() {}
 
-    public func supports(_ endpoint: RelayEndpoint) -> Bool { [.chatCompletions, .messages, .countTokens].contains(endpoint) }
+    public func supports(_ endpoint: RelayEndpoint) -> Bool { [.chatCompletions, .messages, .countTokens, .responses].contains(endpoint) }
 
     public func makeRequest(_ request: ParsedRequest, deployment: Deployment) throws(RelayError) -> UpstreamRequest {
         let stream = request.stream
         if request.endpoint.format == .anthropic { return passthrough(request, deployment: deployment) }
-        let translated = try AnthropicRequestTranslation.messagesBody(from: request.body, upstreamModel: deployment.upstreamModel, stream: stream)
+        // Responses reach Anthropic through chat: Responses → chat → Messages.
+        let chat = request.endpoint == .responses
+            ? try ResponsesToChat.body(from: request.body, upstreamModel: deployment.upstreamModel, stream: stream) : request.body
+        let translated = try AnthropicRequestTranslation.messagesBody(from: chat, upstreamModel: deployment.upstreamModel, stream: stream)
         var headers = [
             ("content-type", "application/json"),
             ("anthropic-version", Self.apiVersion),
@@ -40,10 +43,13 @@ public struct AnthropicProvider: UpstreamProvider {
         return UpstreamRequest(url: deployment.url(path), headers: headers, body: bytes)
     }
 
-    public func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
+    public func translateResponse(endpoint: RelayEndpoint, deployment: Deployment, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
         switch endpoint {
         case .countTokens: return (body, .zero)
         case .messages: return (body, Self.usage((try? JSONParser.parse(body))?["usage"]))
+        case .responses:
+            let chat = try translateResponse(endpoint: .chatCompletions, deployment: deployment, body: body)
+            return (try ChatToResponses.response(from: chat.body, model: deployment.modelName).body, chat.usage)
         default: break
         }
         guard let message = try? JSONParser.parse(body), message["type"]?.string == "message" else {
@@ -85,7 +91,7 @@ public struct AnthropicProvider: UpstreamProvider {
         return (completion.bytes, usage)
     }
 
-    public func translateError(endpoint: RelayEndpoint, status: Int, body: [UInt8]) -> [UInt8] {
+    public func translateError(endpoint: RelayEndpoint, deployment: Deployment, status: Int, body: [UInt8]) -> [UInt8] {
         let parsed = try? JSONParser.parse(body)
         if endpoint.format == .anthropic {
             if parsed?["type"]?.string == "error" { return body }
@@ -98,8 +104,12 @@ public struct AnthropicProvider: UpstreamProvider {
         return RelayError(status: .init(code: status), type: openAIType, message: message).json.bytes
     }
 
-    public func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator {
-        endpoint == .messages ? MessagesPassthroughStream() : AnthropicStreamTranslator(clientWantsUsage: clientWantsUsage)
+    public func makeStreamTranslator(endpoint: RelayEndpoint, deployment: Deployment, clientWantsUsage: Bool) -> any StreamTranslator {
+        switch endpoint {
+        case .messages: MessagesPassthroughStream()
+        case .responses: ChainedStreamTranslator(first: AnthropicStreamTranslator(clientWantsUsage: true), second: ChatToResponsesStream(model: deployment.modelName))
+        default: AnthropicStreamTranslator(clientWantsUsage: clientWantsUsage)
+        }
     }
 
     /// OpenAI counts every prompt token in `prompt_tokens`; Anthropic splits out cache reads and writes.
@@ -111,7 +121,7 @@ public struct AnthropicProvider: UpstreamProvider {
         return TokenUsage(
             promptTokens: input + cacheRead + cacheWrite,
             completionTokens: TokenUsage.count(usage?["output_tokens"]),
-            cachedTokens: cacheRead
+            cachedTokens: cacheRead, cacheWriteTokens: cacheWrite
         )
     }
 

@@ -11,7 +11,11 @@ public struct OpenAIProvider: UpstreamProvider {
         let stream = request.stream
         let endpoint = request.endpoint
         var body = request.body
-        if endpoint == .messages {
+        if endpoint == .responses && deployment.supportsResponsesAPI {
+            return passthrough(request, deployment: deployment)
+        } else if endpoint == .responses {
+            body = try ResponsesToChat.body(from: body, upstreamModel: deployment.upstreamModel, stream: stream)
+        } else if endpoint == .messages {
             body = try MessagesToChat.body(from: body, upstreamModel: deployment.upstreamModel, stream: stream)
         } else {
             body["model"] = .string(deployment.upstreamModel)
@@ -23,7 +27,19 @@ public struct OpenAIProvider: UpstreamProvider {
         }
         var headers = [("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json")]
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
-        return UpstreamRequest(url: deployment.url(endpoint.openAIPath), headers: headers, body: JSON.object(body).bytes)
+        let path = endpoint == .responses ? "/chat/completions" : endpoint.openAIPath
+        return UpstreamRequest(url: deployment.url(path), headers: headers, body: JSON.object(body).bytes)
+    }
+
+    /// A Responses request to a server that serves `/responses`: the client's bytes with `model` spliced in.
+    func passthrough(_ request: ParsedRequest, deployment: Deployment) -> UpstreamRequest {
+        let model = JSON.string(deployment.upstreamModel)
+        var body = request.body
+        body["model"] = model
+        let bytes = request.original?.replacing("model", with: model) ?? JSON.object(body).bytes
+        var headers = [("content-type", "application/json"), ("accept", request.stream ? "text/event-stream" : "application/json")]
+        if let key = deployment.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
+        return UpstreamRequest(url: deployment.url("/responses"), headers: headers, body: bytes)
     }
 
     /// OpenAI-compatible servers have no token-counting endpoint: a Messages client gets the relay's estimate.
@@ -32,21 +48,30 @@ public struct OpenAIProvider: UpstreamProvider {
         return JSON.object(["input_tokens": .number(String(max(1, request.promptTokenEstimate)))]).bytes
     }
 
-    public func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
+    public func translateResponse(endpoint: RelayEndpoint, deployment: Deployment, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
         if endpoint == .messages { return try ChatToMessages.message(from: body) }
+        if endpoint == .responses && deployment.supportsResponsesAPI {
+            return (body, ChatToResponses.usage((try? JSONParser.parse(body))?["usage"]))
+        }
+        if endpoint == .responses { return try ChatToResponses.response(from: body, model: deployment.modelName) }
         let usage = (try? JSONParser.parse(body)).flatMap { TokenUsage(openAI: $0["usage"]) } ?? .zero
         return (body, usage)
     }
 
-    public func translateError(endpoint: RelayEndpoint, status: Int, body: [UInt8]) -> [UInt8] {
+    public func translateError(endpoint: RelayEndpoint, deployment: Deployment, status: Int, body: [UInt8]) -> [UInt8] {
         if endpoint.format == .anthropic { return ChatToMessages.error(status: status, body: body) }
         if let parsed = try? JSONParser.parse(body), parsed["error"]?.object != nil { return body }
         let text = String(decoding: body.prefix(500), as: UTF8.self)
         return RelayError(status: .init(code: status), type: "upstream_error", message: "Upstream answered \(status): \(text)").json.bytes
     }
 
-    public func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator {
-        endpoint == .messages ? ChatToMessagesStream() : Translator(clientWantsUsage: clientWantsUsage)
+    public func makeStreamTranslator(endpoint: RelayEndpoint, deployment: Deployment, clientWantsUsage: Bool) -> any StreamTranslator {
+        switch endpoint {
+        case .messages: ChatToMessagesStream()
+        case .responses where deployment.supportsResponsesAPI: ResponsesPassthroughStream()
+        case .responses: ChatToResponsesStream(model: deployment.modelName)
+        default: Translator(clientWantsUsage: clientWantsUsage)
+        }
     }
 
     /// Passes chunks through; reads usage from the chunk that carries it and drops that chunk when the client did not

@@ -4,16 +4,19 @@ public struct TokenUsage: Sendable, Equatable {
     public var completionTokens: Int64
     /// Prompt tokens served from the provider's prompt cache (part of `promptTokens`).
     public var cachedTokens: Int64
+    /// Prompt tokens written to the provider's prompt cache (part of `promptTokens`; Anthropic reports them).
+    public var cacheWriteTokens: Int64
 
     /// The most tokens one request may report per field: far above any model's window, far below where sums, costs
     /// and Lua's doubles lose exactness. An upstream's (or a translator's) larger number is clamped to it.
     public static let maximumPerField: Int64 = 1 << 40
     static let bounds: ClosedRange<Int64> = 0...maximumPerField
 
-    public init(promptTokens: Int64 = 0, completionTokens: Int64 = 0, cachedTokens: Int64 = 0) {
+    public init(promptTokens: Int64 = 0, completionTokens: Int64 = 0, cachedTokens: Int64 = 0, cacheWriteTokens: Int64 = 0) {
         self.promptTokens = Self.bounded(promptTokens)
         self.completionTokens = Self.bounded(completionTokens)
         self.cachedTokens = min(Self.bounded(cachedTokens), self.promptTokens)
+        self.cacheWriteTokens = min(Self.bounded(cacheWriteTokens), self.promptTokens - self.cachedTokens)
     }
 
     public static let zero = TokenUsage()
@@ -58,7 +61,7 @@ extension TokenUsage {
         return TokenUsage(
             promptTokens: reported.promptTokens > 0 ? reported.promptTokens : promptEstimate,
             completionTokens: max(reported.completionTokens, completionEstimate),
-            cachedTokens: reported.cachedTokens
+            cachedTokens: reported.cachedTokens, cacheWriteTokens: reported.cacheWriteTokens
         )
     }
 }

@@ -17,13 +17,13 @@ public protocol UpstreamProvider: Sendable {
     func localAnswer(_ request: ParsedRequest) -> [UInt8]?
 
     /// A successful non-streamed answer in the endpoint's format, and its usage.
-    func translateResponse(endpoint: RelayEndpoint, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage)
+    func translateResponse(endpoint: RelayEndpoint, deployment: Deployment, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage)
 
     /// An upstream error body in the endpoint's format, for 4xx answers passed back to the client.
-    func translateError(endpoint: RelayEndpoint, status: Int, body: [UInt8]) -> [UInt8]
+    func translateError(endpoint: RelayEndpoint, deployment: Deployment, status: Int, body: [UInt8]) -> [UInt8]
 
     /// A fresh translator for one streamed answer.
-    func makeStreamTranslator(endpoint: RelayEndpoint, clientWantsUsage: Bool) -> any StreamTranslator
+    func makeStreamTranslator(endpoint: RelayEndpoint, deployment: Deployment, clientWantsUsage: Bool) -> any StreamTranslator
 }
 
 /// Turns upstream server-sent events into the events the client's format expects, one stream at a time.
@@ -41,6 +41,23 @@ public protocol StreamTranslator: Sendable {
 
 extension UpstreamProvider {
     public func localAnswer(_ request: ParsedRequest) -> [UInt8]? { nil }
+}
+
+/// Two translators in a row (upstream → chat → the client's format), for a Responses client on Anthropic.
+struct ChainedStreamTranslator: StreamTranslator {
+    var first: any StreamTranslator
+    var second: any StreamTranslator
+
+    mutating func translate(_ event: SSEEvent) throws(RelayError) -> [SSEEvent] {
+        var out: [SSEEvent] = []
+        for intermediate in try first.translate(event) { out += try second.translate(intermediate) }
+        return out
+    }
+
+    /// Usage as the upstream reported it; completeness and text as the client saw them.
+    var usage: TokenUsage { first.usage }
+    var isComplete: Bool { second.isComplete }
+    var streamedCharacters: Int { second.streamedCharacters }
 }
 
 extension ProviderKind {

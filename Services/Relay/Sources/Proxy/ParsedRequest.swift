@@ -27,7 +27,7 @@ public struct ParsedRequest: Sendable {
         self.body = body
         self.clientWantsUsage = body["stream_options"]?["include_usage"]?.bool ?? false
         let maxTokens = try RequestBounds.integer(body, "max_completion_tokens", in: RequestBounds.maxTokens)
-        let legacyMaxTokens = try RequestBounds.integer(body, "max_tokens", in: RequestBounds.maxTokens)
+        let legacyMaxTokens = try RequestBounds.integer(body, endpoint == .responses ? "max_output_tokens" : "max_tokens", in: RequestBounds.maxTokens)
         let choices = try RequestBounds.integer(body, "n", in: RequestBounds.choices) ?? 1
         _ = try RequestBounds.integer(body, "top_logprobs", in: RequestBounds.topLogprobs)
         if endpoint == .completions {
@@ -40,6 +40,7 @@ public struct ParsedRequest: Sendable {
         let completion = maxTokens ?? legacyMaxTokens ?? (endpoint.generates && endpoint != .embeddings ? Int64(defaultMaxTokens) : 0)
         // Bounded: characters ≤ the body size limit (≤ 1 GiB), completion ≤ 10^8, choices ≤ 128.
         let characters = Self.characters(in: body[endpoint.requiredField]) + Self.characters(in: body["system"])
+            + Self.characters(in: body["instructions"])
         self.promptTokenEstimate = Int64(characters / 4)
         self.estimatedTokens = promptTokenEstimate + (endpoint.generates ? completion * choices : 0)
     }
@@ -72,6 +73,10 @@ public struct ParsedRequest: Sendable {
             }
         case (.chatCompletions, _), (.messages, _), (.countTokens, _):
             throw .invalidRequest("'messages' must be an array.", param: "messages")
+        case (.responses, .string?), (.responses, .array?):
+            break
+        case (.responses, _):
+            throw .invalidRequest("'input' must be a string or an array of input items.", param: "input")
         default:
             break
         }
@@ -94,7 +99,8 @@ public struct ParsedRequest: Sendable {
         switch value {
         case .string(let text)?: text.utf8.count
         case .array(let elements)?: elements.reduce(0) { $0 + characters(in: $1) }
-        case .object(let object)?: characters(in: object["content"]) + characters(in: object["text"])
+        case .object(let object)?:
+            characters(in: object["content"]) + characters(in: object["text"]) + characters(in: object["output"])
         default: 0
         }
     }

@@ -7,12 +7,15 @@ public enum RelayEndpoint: String, Sendable, CaseIterable {
     /// Anthropic Messages (Claude Code, the anthropic SDKs).
     case messages = "/v1/messages"
     case countTokens = "/v1/messages/count_tokens"
+    /// OpenAI Responses (Codex, the OpenAI Agents SDK).
+    case responses = "/v1/responses"
 
     /// The wire API a client of this endpoint speaks: its errors and streams take that shape.
     var format: WireFormat {
         switch self {
         case .chatCompletions, .completions, .embeddings: .openAI
         case .messages, .countTokens: .anthropic
+        case .responses: .responses
         }
     }
 
@@ -20,6 +23,7 @@ public enum RelayEndpoint: String, Sendable, CaseIterable {
     var openAIPath: String {
         switch self {
         case .chatCompletions, .messages, .countTokens: "/chat/completions"
+        case .responses: "/responses"
         case .completions: "/completions"
         case .embeddings: "/embeddings"
         }
@@ -29,6 +33,7 @@ public enum RelayEndpoint: String, Sendable, CaseIterable {
     var requiredField: String {
         switch self {
         case .chatCompletions, .messages, .countTokens: "messages"
+        case .responses: "input"
         case .completions: "prompt"
         case .embeddings: "input"
         }
@@ -44,4 +49,6 @@ public enum RelayEndpoint: String, Sendable, CaseIterable {
 public enum WireFormat: Sendable {
     case openAI
     case anthropic
+    /// OpenAI's errors, with named stream events.
+    case responses
 }

@@ -70,7 +70,7 @@ public struct RelayError: Error, Sendable, Equatable {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         switch format {
-        case .openAI:
+        case .openAI, .responses:
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
         case .anthropic:
             return Response(status: anthropicStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: anthropicJSON.bytes)))
@@ -79,7 +79,16 @@ public struct RelayError: Error, Sendable, Equatable {
 
     /// The error in a client's format, for a stream's final error event.
     func json(in format: WireFormat) -> JSON {
-        format == .openAI ? json : anthropicJSON
+        switch format {
+        case .openAI: json
+        case .anthropic: anthropicJSON
+        case .responses: ["type": "error", "code": .string(code ?? type), "message": .string(message), "param": param.map(JSON.string) ?? .null]
+        }
+    }
+
+    /// The event name of a stream's final error event, in formats that name their events.
+    func streamEventName(in format: WireFormat) -> String? {
+        format == .openAI ? nil : "error"
     }
 
     /// Anthropic's error body, `{"type":"error","error":{"type","message"}}`.

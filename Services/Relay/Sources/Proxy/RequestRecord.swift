@@ -53,7 +53,7 @@ struct RequestRecord: Sendable {
             promptTokens: usage.promptTokens,
             completionTokens: usage.completionTokens,
             cachedTokens: usage.cachedTokens,
-            costPicoUSD: deployment?.costPicoUSD(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0,
+            costPicoUSD: deployment?.costPicoUSD(usage) ?? 0,
             latencyMS: Self.milliseconds(elapsed),
             ttftMS: firstTokenAt.map { Self.milliseconds($0 - startInstant) },
             queueMS: Self.milliseconds(queued),

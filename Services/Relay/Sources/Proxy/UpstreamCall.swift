@@ -41,7 +41,7 @@ struct UpstreamCall: Sendable {
         }
         if (200..<300).contains(status) && parsed.stream {
             return await UpstreamStream.open(
-                response: response, translator: provider.makeStreamTranslator(endpoint: parsed.endpoint, clientWantsUsage: parsed.clientWantsUsage),
+                response: response, translator: provider.makeStreamTranslator(endpoint: parsed.endpoint, deployment: deployment, clientWantsUsage: parsed.clientWantsUsage),
                 format: parsed.endpoint.format, deploymentName: deployment.modelName, firstByteDeadline: firstByteDeadline, totalDeadline: totalDeadline
             )
         }
@@ -67,7 +67,7 @@ struct UpstreamCall: Sendable {
     private func answer(status: Int, body: [UInt8], headers: HTTPHeaders) -> AttemptOutcome {
         if (200..<300).contains(status) {
             do {
-                let translated = try provider.translateResponse(endpoint: parsed.endpoint, body: body)
+                let translated = try provider.translateResponse(endpoint: parsed.endpoint, deployment: deployment, body: body)
                 return .completed(body: translated.body, usage: translated.usage)
             } catch {
                 return .failed(UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: error.message))
@@ -81,7 +81,7 @@ struct UpstreamCall: Sendable {
             ))
         }
         // The client's own mistake: its answer, as the upstream gave it (in OpenAI's shape).
-        let errorBody = provider.translateError(endpoint: parsed.endpoint, status: status, body: body)
+        let errorBody = provider.translateError(endpoint: parsed.endpoint, deployment: deployment, status: status, body: body)
         let reportedType = (try? JSONParser.parse(errorBody))?["error"]?["type"]?.string
         return .refused(status: status, body: errorBody, errorType: Self.label(reportedType) ?? "upstream_\(status)")
     }

@@ -156,7 +156,7 @@ struct UpstreamStream: Sendable {
                 ? RelayError(status: .gatewayTimeout, type: "upstream_error", message: "The upstream did not finish within its timeout.", code: "upstream_timeout")
                 : RelayError(status: .badGateway, type: "upstream_error", message: "The upstream stream \(failure.message).", code: "upstream_stream_error"))
             ending = .failed(error)
-            let event = SSEEvent(event: format == .anthropic ? "error" : nil, data: error.json(in: format).text)
+            let event = SSEEvent(event: error.streamEventName(in: format), data: error.json(in: format).text)
             _ = await Self.write([event], to: &writer)
         }
         try? await writer.finish(nil)
