@@ -8,10 +8,7 @@ import Testing
 @Suite("Anthropic Messages ingress")
 struct MessagesIngressTests {
     @Test func theOfficialAnthropicSDKWorksAgainstEveryKindOfDeployment() async throws {
-        guard let python = RelayIntegrationTests.sdkPython else {
-            #expect(!TestServers.isCI, "FAIRWAY_TEST_PYTHON is not set; run through scripts/test")
-            return
-        }
+        guard RelayIntegrationTests.sdkPython != nil || TestServers.isCI else { return }
         try await RelayHarness.with { harness in
             let tenant = try await harness.createTenant("claude-code")
             let key = try await harness.createKey(tenant: tenant)
@@ -22,16 +19,11 @@ struct MessagesIngressTests {
             try await harness.createGroup("spanning", members: [(broken, 0), (fallback, 1)])
             let relay = try await harness.startRelay()
 
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("SDK/anthropic_sdk_check.py").path
-            var environment = ProcessInfo.processInfo.environment
-            environment["FAIRWAY_RELAY_BASE"] = relay.baseURL
-            environment["FAIRWAY_KEY"] = key.secret
-            environment["FAIRWAY_MODELS"] = "gpt-behind-messages,claude-native,spanning"
-            let child = try ChildProcess(executable: python, arguments: [script], environment: environment)
-            let status = await child.waitForExit(timeout: .seconds(120))
-            #expect(status == 0, "anthropic SDK checks failed:\n\(child.output)\nrelay:\n\(relay.child.output.suffix(2000))")
-            #expect(child.output.contains("all checks passed"), "\(child.output)")
+            let run = try await RelayIntegrationTests.runSDKCheck("anthropic_sdk_check.py", environment: [
+                "FAIRWAY_RELAY_BASE": relay.baseURL, "FAIRWAY_KEY": key.secret, "FAIRWAY_MODELS": "gpt-behind-messages,claude-native,spanning",
+            ])
+            guard let run else { return }
+            #expect(run.status == 0 && run.output.contains("all checks passed"), "anthropic SDK checks failed:\n\(run.output)\nrelay:\n\(relay.child.output.suffix(2000))")
 
             // Every request was billed as a Messages request, and reached daily_spend with the same totals.
             let events = try await harness.events().filter { $0.endpoint == "/v1/messages" }

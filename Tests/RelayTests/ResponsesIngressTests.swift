@@ -8,10 +8,7 @@ import Testing
 @Suite("OpenAI Responses ingress")
 struct ResponsesIngressTests {
     @Test func theOfficialOpenAISDKResponsesAPIWorksNativeTranslatedAndOnAnthropic() async throws {
-        guard let python = RelayIntegrationTests.sdkPython else {
-            #expect(!TestServers.isCI, "FAIRWAY_TEST_PYTHON is not set; run through scripts/test")
-            return
-        }
+        guard RelayIntegrationTests.sdkPython != nil || TestServers.isCI else { return }
         try await RelayHarness.with { harness in
             let tenant = try await harness.createTenant("codex")
             let key = try await harness.createKey(tenant: tenant)
@@ -19,17 +16,12 @@ struct ResponsesIngressTests {
             try await harness.createModel("chat-only")
             try await harness.createModel("claude-responses", provider: "anthropic")
             let relay = try await harness.startRelay()
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("SDK/openai_responses_check.py").path
-            var environment = ProcessInfo.processInfo.environment
-            environment["FAIRWAY_RELAY_URL"] = relay.baseURL + "/v1"
-            environment["FAIRWAY_KEY"] = key.secret
-            environment["FAIRWAY_MODELS"] = "native-responses,chat-only,claude-responses"
-            environment["FAIRWAY_TRANSLATED_MODEL"] = "chat-only"
-            let child = try ChildProcess(executable: python, arguments: [script], environment: environment)
-            let status = await child.waitForExit(timeout: .seconds(120))
-            #expect(status == 0, "openai Responses checks failed:\n\(child.output)\nrelay:\n\(relay.child.output.suffix(2000))")
-            #expect(child.output.contains("all checks passed"), "\(child.output)")
+            let run = try await RelayIntegrationTests.runSDKCheck("openai_responses_check.py", environment: [
+                "FAIRWAY_RELAY_URL": relay.baseURL + "/v1", "FAIRWAY_KEY": key.secret,
+                "FAIRWAY_MODELS": "native-responses,chat-only,claude-responses", "FAIRWAY_TRANSLATED_MODEL": "chat-only",
+            ])
+            guard let run else { return }
+            #expect(run.status == 0 && run.output.contains("all checks passed"), "openai Responses checks failed:\n\(run.output)\nrelay:\n\(relay.child.output.suffix(2000))")
             // Native requests went to /responses, translated ones to chat (or Anthropic's messages).
             #expect(try await harness.mockCount("/v1/responses") == 5)
             #expect(try await harness.mockCount("/v1/chat/completions") == 5)

@@ -5,9 +5,10 @@ separated: each is checked in full — an OpenAI-compatible deployment, an Anthr
 line per check; exits non-zero on the first failure.
 """
 import os
-import sys
 
 import anthropic
+
+from checks import check
 
 base_url = os.environ["FAIRWAY_RELAY_BASE"]
 key = os.environ["FAIRWAY_KEY"]
@@ -19,13 +20,6 @@ tools = [{
     "description": "Weather for a city",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }]
-
-
-def check(name, condition, detail=""):
-    if not condition:
-        print(f"FAIL {name}: {detail}")
-        sys.exit(1)
-    print(f"ok   {name}")
 
 
 for model in models:

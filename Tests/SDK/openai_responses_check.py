@@ -6,9 +6,10 @@ for the refused stateful field). Prints one line per check; exits non-zero on th
 """
 import json
 import os
-import sys
 
 import openai
+
+from checks import check
 
 client = openai.OpenAI(base_url=os.environ["FAIRWAY_RELAY_URL"], api_key=os.environ["FAIRWAY_KEY"], max_retries=0, timeout=30)
 models = os.environ["FAIRWAY_MODELS"].split(",")
@@ -16,13 +17,6 @@ tools = [{
     "type": "function", "name": "get_weather", "description": "Weather for a city",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }]
-
-
-def check(name, condition, detail=""):
-    if not condition:
-        print(f"FAIL {name}: {detail}")
-        sys.exit(1)
-    print(f"ok   {name}")
 
 
 for model in models:

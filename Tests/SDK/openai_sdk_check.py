@@ -6,9 +6,10 @@ the first failure.
 """
 import json
 import os
-import sys
 
 import openai
+
+from checks import check
 
 base_url = os.environ["FAIRWAY_RELAY_URL"]
 key = os.environ["FAIRWAY_KEY"]
@@ -25,13 +26,6 @@ tools = [{
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }]
-
-
-def check(name, condition, detail=""):
-    if not condition:
-        print(f"FAIL {name}: {detail}")
-        sys.exit(1)
-    print(f"ok   {name}")
 
 
 def expect_error(name, error_type, call):

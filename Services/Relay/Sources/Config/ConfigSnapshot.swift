@@ -78,7 +78,8 @@ public struct Deployment: Sendable, Equatable {
 
     /// The cost of a request with this usage, in 10⁻¹² USD (saturating rather than trapping on absurd counts).
     public func costPicoUSD(promptTokens: Int64, completionTokens: Int64) -> Int64 {
-        costPicoUSD(TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens))
+        promptTokens.saturatingMultiplied(by: inputPicoUSDPerToken)
+            .saturatingAdding(completionTokens.saturatingMultiplied(by: outputPicoUSDPerToken))
     }
 
     /// The cost of `usage`: prompt tokens read from or written to the provider's prompt cache at the cache prices

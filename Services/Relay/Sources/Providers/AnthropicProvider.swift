@@ -30,17 +30,13 @@ public struct AnthropicProvider: UpstreamProvider {
     /// A Messages client's own request, byte for byte but `model` (so `cache_control` and everything else reach the
     /// prompt cache as sent), with its `anthropic-version` and `anthropic-beta` headers.
     func passthrough(_ request: ParsedRequest, deployment: Deployment) -> UpstreamRequest {
-        let model = JSON.string(deployment.upstreamModel)
-        var body = request.body
-        body["model"] = model
-        let bytes = request.original?.replacing("model", with: model) ?? JSON.object(body).bytes
-        var headers = [("content-type", "application/json"), ("accept", request.stream ? "text/event-stream" : "application/json")]
+        var headers = request.passthroughHeaders
         let forwarded = Dictionary(request.forwardedHeaders, uniquingKeysWith: { first, _ in first })
         headers.append(("anthropic-version", forwarded["anthropic-version"] ?? Self.apiVersion))
         if let beta = forwarded["anthropic-beta"] { headers.append(("anthropic-beta", beta)) }
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("x-api-key", key)) }
         let path = request.endpoint == .countTokens ? "/v1/messages/count_tokens" : "/v1/messages"
-        return UpstreamRequest(url: deployment.url(path), headers: headers, body: bytes)
+        return UpstreamRequest(url: deployment.url(path), headers: headers, body: request.passthroughBody(model: deployment.upstreamModel))
     }
 
     public func translateResponse(endpoint: RelayEndpoint, deployment: Deployment, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {

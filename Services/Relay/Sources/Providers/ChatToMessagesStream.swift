@@ -17,10 +17,11 @@ struct ChatToMessagesStream: StreamTranslator {
     private var stopReason = "end_turn"
 
     mutating func translate(_ event: SSEEvent) throws(RelayError) -> [SSEEvent] {
-        if event.data == "[DONE]" { return finish() }
-        guard let chunk = try? JSONParser.parse(event.data) else { return [] }
-        if let error = chunk["error"] {
-            throw RelayError(status: .badGateway, type: "upstream_error", message: error["message"]?.string ?? "upstream stream error")
+        let chunk: JSON
+        switch try ChatChunk.read(event) {
+        case .done: return finish()
+        case .skip: return []
+        case .chunk(let read): chunk = read
         }
         var out = start(chunk)
         if let reported = TokenUsage(openAI: chunk["usage"]) { usage = reported }

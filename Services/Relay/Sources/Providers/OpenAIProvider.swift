@@ -33,13 +33,9 @@ public struct OpenAIProvider: UpstreamProvider {
 
     /// A Responses request to a server that serves `/responses`: the client's bytes with `model` spliced in.
     func passthrough(_ request: ParsedRequest, deployment: Deployment) -> UpstreamRequest {
-        let model = JSON.string(deployment.upstreamModel)
-        var body = request.body
-        body["model"] = model
-        let bytes = request.original?.replacing("model", with: model) ?? JSON.object(body).bytes
-        var headers = [("content-type", "application/json"), ("accept", request.stream ? "text/event-stream" : "application/json")]
+        var headers = request.passthroughHeaders
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
-        return UpstreamRequest(url: deployment.url("/responses"), headers: headers, body: bytes)
+        return UpstreamRequest(url: deployment.url("/responses"), headers: headers, body: request.passthroughBody(model: deployment.upstreamModel))
     }
 
     /// OpenAI-compatible servers have no token-counting endpoint: a Messages client gets the relay's estimate.

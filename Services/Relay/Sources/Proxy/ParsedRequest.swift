@@ -95,6 +95,20 @@ public struct ParsedRequest: Sendable {
         return stream
     }
 
+    /// The client's own bytes with the upstream's model name spliced in (re-serialised only if they were not kept).
+    func passthroughBody(model: String) -> [UInt8] {
+        let name = JSON.string(model)
+        if let spliced = original?.replacing("model", with: name) { return spliced }
+        var body = self.body
+        body["model"] = name
+        return JSON.object(body).bytes
+    }
+
+    /// Content negotiation for a request passed through in the client's format.
+    var passthroughHeaders: [(String, String)] {
+        [("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json")]
+    }
+
     static func characters(in value: JSON?) -> Int {
         switch value {
         case .string(let text)?: text.utf8.count
