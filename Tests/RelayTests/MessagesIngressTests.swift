@@ -25,7 +25,11 @@ struct MessagesIngressTests {
             guard let run else { return }
             #expect(run.status == 0 && run.output.contains("all checks passed"), "anthropic SDK checks failed:\n\(run.output)\nrelay:\n\(relay.child.output.suffix(2000))")
 
-            // Every request was billed as a Messages request, and reached daily_spend with the same totals.
+            // Every request was billed as a Messages request, and reached daily_spend with the same totals. The last
+            // events may still be on their way from the relay's emitter.
+            _ = try await RelayHardeningTests.waitUntil(.seconds(10)) {
+                try await harness.events().filter { $0.endpoint == "/v1/messages/count_tokens" }.count >= 3
+            }
             let events = try await harness.events().filter { $0.endpoint == "/v1/messages" }
             let generating = events.filter { $0.statusCode == 200 }
             #expect(generating.count == 15, "5 generating calls × 3 models")
@@ -36,7 +40,7 @@ struct MessagesIngressTests {
             #expect(grouped.count == 5 && grouped.allSatisfy { $0.deploymentID?.lowercaseText == fallback })
             #expect(grouped.first?.attempts == 2 && grouped.filter { $0.attempts == 2 }.count == 3, "\(grouped.map(\.attempts))")
             let counted = try await harness.events().filter { $0.endpoint == "/v1/messages/count_tokens" }
-            #expect(counted.count == 3 && counted.allSatisfy { $0.statusCode == 200 && $0.costPicoUSD == 0 })
+            #expect(counted.count == 3 && counted.allSatisfy { $0.statusCode == 200 && $0.costPicoUSD == 0 }, "\(counted)")
             // Only now the aggregator: it trims what it stored from the stream the checks above read.
             let all = try await harness.events()
             let aggregator = try await harness.startAggregator()

@@ -26,6 +26,9 @@ struct ResponsesIngressTests {
             #expect(try await harness.mockCount("/v1/responses") == 5)
             #expect(try await harness.mockCount("/v1/chat/completions") == 5)
             #expect(try await harness.mockCount("/v1/messages") == 5)
+            _ = try await RelayHardeningTests.waitUntil(.seconds(10)) {
+                try await harness.events().filter { $0.endpoint == "/v1/responses" }.count >= 16
+            }
             let events = try await harness.events().filter { $0.endpoint == "/v1/responses" }
             let served = events.filter { $0.statusCode == 200 }
             #expect(served.count == 15 && served.allSatisfy { $0.promptTokens > 0 && $0.completionTokens > 0 && $0.costPicoUSD > 0 }, "\(served)")

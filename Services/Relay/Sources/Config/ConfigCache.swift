@@ -27,6 +27,8 @@ public final class ConfigCache: Sendable {
     private let loaded = Atomic<Bool>(false)
     private let lookups: LookupRateLimiter
     private let freshness = VersionCheck()
+    /// The reload a read-your-writes check started, shared by every caller that wants the same version.
+    private let catchingUp = Mutex<(version: Int64, task: Task<ConfigSnapshot, any Error>)?>(nil)
 
     public init(
         source: any ConfigSource, keyCacheCapacity: Int, negativeKeyCacheCapacity: Int? = nil, positiveTTL: Duration,
@@ -60,8 +62,14 @@ public final class ConfigCache: Sendable {
     public func current() async -> ConfigSnapshot {
         let before = snapshot
         guard let version = await freshness.latest(from: source), version != before.version else { return before }
+        let reload = catchingUp.withLock { running -> Task<ConfigSnapshot, any Error> in
+            if let running, running.version == version { return running.task }
+            let task = Task { try await self.reload() }
+            running = (version, task)
+            return task
+        }
         do {
-            return try await reload()
+            return try await reload.value
         } catch {
             logger.warning("Configuration reload for a read-your-writes check failed", metadata: ["error": "\(error)"])
             return snapshot
