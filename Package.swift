@@ -187,7 +187,7 @@ let package = Package(
                 "Aggregator", "FairwayCore", "FairwayPostgres", "FairwayRedis", "FairwayTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            path: "bench/Ingest",
+            path: "bench/IngestBenchmark",
             swiftSettings: swiftSettings
         ),
 
