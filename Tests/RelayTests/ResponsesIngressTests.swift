@@ -33,6 +33,17 @@ struct ResponsesIngressTests {
             let served = events.filter { $0.statusCode == 200 }
             #expect(served.count == 15 && served.allSatisfy { $0.promptTokens > 0 && $0.completionTokens > 0 && $0.costPicoUSD > 0 }, "\(served)")
             #expect(events.contains { $0.statusCode == 400 && $0.errorType == "unsupported_parameter" })
+            // And daily_spend has the same money (the aggregator starts only now: it trims the stream read above).
+            let all = try await harness.events()
+            _ = try await harness.startAggregator()
+            _ = try await RelayHardeningTests.waitUntil(.seconds(20)) {
+                try await harness.scalar("SELECT count(*)::int FROM request_logs", as: Int.self) == all.count
+            }
+            let stored = try await harness.scalar("SELECT coalesce(sum(cost_usd), 0)::text FROM daily_spend", as: String.self)
+            let expected = all.reduce(Decimal(0)) { $0 + $1.costUSD }
+            #expect(stored.flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) } == expected, "\(stored ?? "nil") vs \(expected)")
+            let tokens = try await harness.scalar("SELECT coalesce(sum(completion_tokens), 0)::int8 FROM daily_spend", as: Int64.self)
+            #expect(tokens == all.reduce(0) { $0 + $1.completionTokens })
         }
     }
 
