@@ -223,7 +223,11 @@ struct IngestTests {
             )
             #expect(taken.count == 10)
             try await SyntheticEvents.publish(Array(events.suffix(20)), to: harness.redis)
-            let consumer = harness.consumer("a")
+            // It must not reclaim the slow consumer's entries itself, however long this takes under load.
+            let consumer = StreamConsumer(
+                redis: harness.redis, writer: RequestLogWriter(client: harness.client, logger: harness.logger),
+                settings: harness.settings("a", reclaimIdle: .seconds(3600)), logger: harness.logger
+            )
             try await harness.running([consumer]) { () async throws in
                 #expect(try await harness.waitForStored(20))
                 await consumer.trim()
