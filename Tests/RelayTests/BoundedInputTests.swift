@@ -66,6 +66,26 @@ struct BoundedInputTests {
         #expect(throws: RelayError.self) { try ParsedRequest(endpoint: .chatCompletions, bytes: [0xFF, 0xFE, 0x7B], defaultMaxTokens: 1) }
     }
 
+    @Test func openAIBodiesGoUpstreamAsTheClientWroteThem() throws {
+        func upstream(_ text: String) throws -> String {
+            let parsed = try ParsedRequest(endpoint: .chatCompletions, bytes: Array(text.utf8), defaultMaxTokens: 10)
+            return String(decoding: OpenAIProvider.sameFormatBody(parsed, model: "up"), as: UTF8.self)
+        }
+        #expect(try upstream(#"{ "model" : "m", "temperature": 0.70, "messages": [{"role":"user","content":"é"}] }"#)
+            == #"{ "model" : "up", "temperature": 0.70, "messages": [{"role":"user","content":"é"}] }"#)
+        #expect(try upstream(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+            == #"{"model":"up","stream":true,"messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":true}}"#)
+        let rewritten = try JSONParser.parse(try upstream(#"{"model":"m","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"user","content":"x"}]}"#))
+        #expect(rewritten["stream_options"] == ["include_usage": true, "x": 1] && rewritten["model"] == "up")
+    }
+
+    @Test func aMemberGivenTwiceIsRefused() {
+        let error = Self.refusal(#"{"model":"internal-expensive","model":"m",\#(Self.messages)}"#)
+        #expect(error?.status == .badRequest && error?.code == "duplicate_member" && error?.param == "model")
+        // Nested objects may repeat names across levels: only the top level decides routing.
+        #expect(Self.refusal(#"{"model":"m","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]}"#) == nil)
+    }
+
     @Test func wholeNumbersNeverTrap() {
         #expect(JSON.number("12").wholeNumber == .exact(12))
         #expect(JSON.number("1.2e1").wholeNumber == .exact(12))

@@ -10,25 +10,39 @@ public struct OpenAIProvider: UpstreamProvider {
     public func makeRequest(_ request: ParsedRequest, deployment: Deployment) throws(RelayError) -> UpstreamRequest {
         let stream = request.stream
         let endpoint = request.endpoint
-        var body = request.body
-        if endpoint == .responses && deployment.supportsResponsesAPI {
-            return passthrough(request, deployment: deployment)
-        } else if endpoint == .responses {
-            body = try ResponsesToChat.body(from: body, upstreamModel: deployment.upstreamModel, stream: stream)
-        } else if endpoint == .messages {
-            body = try MessagesToChat.body(from: body, upstreamModel: deployment.upstreamModel, stream: stream)
-        } else {
-            body["model"] = .string(deployment.upstreamModel)
-            if stream {
-                var options = body["stream_options"]?.object ?? JSONObject()
-                options["include_usage"] = true
-                body["stream_options"] = .object(options)
-            }
+        if endpoint == .responses && deployment.supportsResponsesAPI { return passthrough(request, deployment: deployment) }
+        let bytes: [UInt8]
+        switch endpoint {
+        case .responses:
+            bytes = JSON.object(try ResponsesToChat.body(from: request.body, upstreamModel: deployment.upstreamModel, stream: stream)).bytes
+        case .messages:
+            bytes = JSON.object(try MessagesToChat.body(from: request.body, upstreamModel: deployment.upstreamModel, stream: stream)).bytes
+        default:
+            bytes = Self.sameFormatBody(request, model: deployment.upstreamModel)
         }
-        var headers = [("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json")]
+        var headers = request.passthroughHeaders
         if let key = deployment.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
         let path = endpoint == .responses ? "/chat/completions" : endpoint.openAIPath
-        return UpstreamRequest(url: deployment.url(path), headers: headers, body: JSON.object(body).bytes)
+        return UpstreamRequest(url: deployment.url(path), headers: headers, body: bytes)
+    }
+
+    /// An OpenAI request for an OpenAI-compatible server: the client's bytes with `model` spliced in and, for a stream,
+    /// `stream_options.include_usage` added when the client did not ask for it (so every stream can be billed). Only
+    /// when the client sent `stream_options` without `include_usage: true` is the body written anew.
+    static func sameFormatBody(_ request: ParsedRequest, model: String) -> [UInt8] {
+        let options = request.body["stream_options"]
+        if !request.stream || options?["include_usage"] == .bool(true) { return request.passthroughBody(model: model) }
+        if options == nil, var spliced = request.original?.replacing("model", with: .string(model)),
+           let close = spliced.lastIndex(of: UInt8(ascii: "}")) {
+            spliced.insert(contentsOf: Array(#","stream_options":{"include_usage":true}"#.utf8), at: close)
+            return spliced
+        }
+        var body = request.body
+        body["model"] = .string(model)
+        var merged = options?.object ?? JSONObject()
+        merged["include_usage"] = true
+        body["stream_options"] = .object(merged)
+        return JSON.object(body).bytes
     }
 
     /// A Responses request to a server that serves `/responses`: the client's bytes with `model` spliced in.

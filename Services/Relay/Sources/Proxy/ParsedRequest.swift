@@ -47,8 +47,19 @@ public struct ParsedRequest: Sendable {
 
     public init(endpoint: RelayEndpoint, bytes: [UInt8], defaultMaxTokens: Int) throws(RelayError) {
         let parsed = try Self.json(bytes)
+        try Self.rejectDuplicates(parsed.ranges)
         try self.init(endpoint: endpoint, json: parsed.value, defaultMaxTokens: defaultMaxTokens)
         self.original = SplicedJSON(bytes: bytes, ranges: parsed.ranges)
+    }
+
+    /// A top-level member given twice is refused: the relay reads the last `model`, but an upstream may read the first,
+    /// which would route and bill one model while another answers.
+    static func rejectDuplicates(_ ranges: [(key: String, range: Range<Int>)]) throws(RelayError) {
+        var seen = Set<String>()
+        for (key, _) in ranges where !seen.insert(key).inserted {
+            let name = RequestBounds.loggableName(.string(key)) ?? "a member"
+            throw .invalidRequest("The request body gives '\(name)' more than once.", param: RequestBounds.loggableName(.string(key)), code: "duplicate_member")
+        }
     }
 
     /// The body as JSON and where its members lie; malformed text, invalid UTF-8 and nesting deeper than the parser

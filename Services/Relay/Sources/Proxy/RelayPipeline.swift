@@ -120,6 +120,7 @@ public struct RelayPipeline: Sendable {
             return .failure(Refusal(error: error))
         }
         do {
+            try ParsedRequest.rejectDuplicates(json.ranges)
             var parsed = try ParsedRequest(endpoint: endpoint, json: json.value, defaultMaxTokens: settings.defaultMaxTokens)
             parsed.original = SplicedJSON(bytes: bytes, ranges: json.ranges)
             parsed.forwardedHeaders = Self.forwardedHeaders.compactMap { name in request.headers[name].map { (name.canonicalName, $0) } }
