@@ -96,13 +96,9 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
 
 /// JSON text as a client sent it, with one top-level member's value replaced in place: everything else — whitespace,
 /// escapes, number spelling, member order — stays byte for byte (so an upstream's prompt cache sees the same bytes).
-public struct SplicedJSON: Sendable, Equatable {
+public struct SplicedJSON: Sendable {
     public var bytes: [UInt8]
     public var ranges: [(key: String, range: Range<Int>)]
-
-    public static func == (lhs: SplicedJSON, rhs: SplicedJSON) -> Bool {
-        lhs.bytes == rhs.bytes && lhs.ranges.map(\.key) == rhs.ranges.map(\.key) && lhs.ranges.map(\.range) == rhs.ranges.map(\.range)
-    }
 
     public init(bytes: [UInt8], ranges: [(key: String, range: Range<Int>)]) {
         self.bytes = bytes

@@ -33,7 +33,6 @@ public struct KeyCache: Sendable {
     }
 
     public var count: Int { known.count + unknown.count }
-    public var knownCount: Int { known.count }
 
     public mutating func lookup(hash: String, now: ContinuousClock.Instant) -> Lookup {
         if let entry = known.get(hash) {

@@ -52,11 +52,6 @@ final class ClientConnections: Sendable {
         for watcher in watchers { watcher.value?.fire(.clientLeft) }
     }
 
-    /// False once the client closed its side or the connection is gone.
-    func isConnected(_ channel: any Channel) -> Bool {
-        channel.isActive && connections.withLock { $0[ObjectIdentifier(channel)]?.left } == false
-    }
-
     /// Fires `cancellation` when the client leaves (at once if it has already gone).
     func watch(_ channel: any Channel, _ cancellation: RequestCancellation) {
         let watching = connections.withLock { connections -> Bool in
