@@ -30,14 +30,18 @@ public struct RequestLogEvent: Sendable, Equatable {
     public var attempts: Int
     public var cacheHit: Bool
     public var relayID: String
+    /// Whose soft budget this request's charge crossed (`tenant`, `api_key`): the aggregator audits each once.
+    public var softBudgetsCrossed: [String]
 
     public init(
         requestID: UUID, startedAt: Int64, finishedAt: Int64, tenantID: UUID, apiKeyID: UUID, modelName: String,
         modelGroup: String? = nil, deploymentID: UUID? = nil, provider: String? = nil, endpoint: String,
         stream: Bool = false, statusCode: Int, errorType: String? = nil, promptTokens: Int64 = 0,
         completionTokens: Int64 = 0, cachedTokens: Int64 = 0, costPicoUSD: Int64 = 0, latencyMS: Int,
-        ttftMS: Int? = nil, queueMS: Int = 0, attempts: Int = 1, cacheHit: Bool = false, relayID: String
+        ttftMS: Int? = nil, queueMS: Int = 0, attempts: Int = 1, cacheHit: Bool = false, relayID: String,
+        softBudgetsCrossed: [String] = []
     ) {
+        self.softBudgetsCrossed = softBudgetsCrossed
         self.requestID = requestID
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -73,25 +77,7 @@ public struct RequestLogEvent: Sendable, Equatable {
     public var day: String { Self.utcDay(microseconds: startedAt) }
 
     public static func utcDay(microseconds: Int64) -> String {
-        var seconds = microseconds / 1_000_000
-        if microseconds < 0 && microseconds % 1_000_000 != 0 { seconds -= 1 }
-        var days = seconds / 86_400
-        if seconds < 0 && seconds % 86_400 != 0 { days -= 1 }
-        // Civil-from-days (Howard Hinnant), proleptic Gregorian.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        CivilDay(microseconds: microseconds).text
     }
 
     /// The stream fields, in a fixed order.
@@ -121,7 +107,17 @@ public struct RequestLogEvent: Sendable, Equatable {
         if let provider { fields.append(("provider", provider)) }
         if let errorType { fields.append(("error_type", errorType)) }
         if let ttftMS { fields.append(("ttft_ms", String(ttftMS))) }
+        if !softBudgetsCrossed.isEmpty { fields.append(("soft_budget_crossed", softBudgetsCrossed.joined(separator: ","))) }
         return fields
+    }
+
+    static func owners(_ text: String?) throws(DecodingError) -> [String] {
+        guard let text else { return [] }
+        let owners = text.split(separator: ",").map(String.init)
+        guard !owners.isEmpty, owners.count <= 2, owners.allSatisfy({ $0 == "tenant" || $0 == "api_key" }) else {
+            throw DecodingError(field: "soft_budget_crossed", reason: "not a list of tenant, api_key")
+        }
+        return owners
     }
 
     /// Why an entry could not be decoded; it names the field.
@@ -197,7 +193,8 @@ public struct RequestLogEvent: Sendable, Equatable {
             queueMS: Int(try integer("queue_ms", range: 0...Int64(Int32.max))),
             attempts: Int(try integer("attempts", range: 0...1000)),
             cacheHit: try flag("cache_hit"),
-            relayID: try text("relay_id")
+            relayID: try text("relay_id"),
+            softBudgetsCrossed: try Self.owners(optional("soft_budget_crossed"))
         )
     }
 }

@@ -13,6 +13,12 @@ extension FixedWidthInteger {
         return (self < 0) == (other < 0) ? .max : .min
     }
 
+    public func saturatingSubtracting(_ other: Self) -> Self {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        guard overflow else { return difference }
+        return other > 0 ? .min : .max
+    }
+
     public mutating func saturatingAdd(_ other: Self) {
         self = saturatingAdding(other)
     }

@@ -31,8 +31,10 @@ struct FieldRuleTests {
         let cost = FieldRule(name: "input_cost_per_token", kind: .decimal(minimumExclusive: false))
         #expect(try cost.validate(.string("0.0000025")) == .decimal("0.0000025"))
         #expect(try cost.validate(.number("0.0000025")) == .decimal("0.0000025"))
-        // Digits a Double would lose are kept exactly.
-        #expect(try cost.validate(.number("0.000001234567891234")) == .decimal("0.000001234567891234"))
+        // Digits a Double would lose are kept exactly, down to the columns' 12 decimals; finer is refused, not rounded.
+        #expect(try cost.validate(.number("0.000001234567")) == .decimal("0.000001234567"))
+        #expect(try cost.validate(.number("1234567890.123456789012")) == .decimal("1234567890.123456789012"))
+        #expect(throws: APIError.self) { try cost.validate(.number("0.000001234567891234")) }
         #expect(try cost.validate(.integer(0)) == .decimal("0"))
         for bad: JSONValue in [.string("-1"), .string("1.2.3x"), .string("abc"), .bool(false)] {
             #expect(throws: APIError.self) { try cost.validate(bad) }

@@ -29,7 +29,8 @@ struct OpenAPIDocumentTests {
         defer { redis.close() }
         AdminAPI(
             store: store, adminToken: "documentation-only",
-            fairshare: FairshareReport(store: store, redis: redis, mode: .hierarchical, halfLife: 300)
+            fairshare: FairshareReport(store: store, redis: redis, mode: .hierarchical, halfLife: 300),
+            budgets: BudgetReport(store: store, redis: redis)
         ).register(on: router)
         let registered = Set(router.routes.map { Self.normalized("\($0.method) \($0.path)") })
         let documented = Set(OpenAPIDocument(resources: AdminAPI.resources).routeKeys.map(Self.normalized))

@@ -40,7 +40,8 @@ public struct ManagementServer: Sendable {
             store: store, adminToken: configuration.adminToken,
             fairshare: FairshareReport(
                 store: store, redis: redis, mode: configuration.fairshareMode, halfLife: configuration.fairshareHalfLife
-            )
+            ),
+            budgets: BudgetReport(store: store, redis: redis)
         ).register(on: router)
 
         return ProcessBootstrap.application(

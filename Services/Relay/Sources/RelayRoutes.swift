@@ -15,17 +15,17 @@ struct RelayRoutes: Sendable {
         router.get("v1/models") { request, _ in
             switch await pipeline.authenticate(request) {
             case .failure(let error): return error.response
-            case .success:
-                let models = pipeline.cache.snapshot.modelNames.map(Self.model)
+            case .success(let key):
+                let models = pipeline.cache.snapshot.modelNames.filter(key.key.limits.allows).map(Self.model)
                 return Self.json(["object": "list", "data": .array(models)])
             }
         }
         router.get("v1/models/{model}") { request, context in
             switch await pipeline.authenticate(request) {
             case .failure(let error): return error.response
-            case .success:
+            case .success(let key):
                 let name = context.parameters.get("model") ?? ""
-                guard await pipeline.cache.route(for: name) != nil else { return RelayError.modelNotFound(name).response }
+                guard key.key.limits.allows(name), await pipeline.cache.route(for: name) != nil else { return RelayError.modelNotFound(name).response }
                 return Self.json(Self.model(name))
             }
         }

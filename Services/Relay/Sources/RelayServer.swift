@@ -67,6 +67,7 @@ public struct RelayServer: Sendable {
                 redis: redis, threshold: configuration.cooldownFailures, duration: configuration.cooldownDuration, logger: logger
             ),
             admission: admission,
+            governance: RedisGovernance(redis: redis, spend: PostgresSpendSource(client: postgres, logger: logger), logger: logger),
             headroom: view,
             http: http.client,
             events: emitter,

@@ -55,6 +55,9 @@ public final class RequestLogWriter: Sendable {
             guard !stored.isEmpty else { return 0 }
             _ = try await connection.query(Self.rollupQuery(SpendRollup(stored)), logger: logger)
             _ = try await connection.query(Self.lastUsedQuery(stored), logger: logger)
+            if stored.contains(where: { !$0.softBudgetsCrossed.isEmpty }) {
+                _ = try await connection.query(Self.softBudgetAuditQuery(stored), logger: logger)
+            }
             return stored.count
         }
     }
@@ -120,6 +123,36 @@ public final class RequestLogWriter: Sendable {
                    cost_pico, latency_ms, ttft_ms, queue_ms, attempts, cache_hit, relay_id)
             ON CONFLICT DO NOTHING
             RETURNING request_id
+            """
+    }
+
+    /// One audit row per soft budget a stored event crossed (DESIGN §13): written with the event, so a redelivered
+    /// event (not stored again) cannot audit twice.
+    static func softBudgetAuditQuery(_ events: [RequestLogEvent]) -> PostgresQuery {
+        var kinds: [String] = []
+        var owners: [UUID] = []
+        var relays: [String] = []
+        var requests: [UUID] = []
+        for event in events {
+            for kind in event.softBudgetsCrossed {
+                kinds.append(kind)
+                owners.append(kind == "tenant" ? event.tenantID : event.apiKeyID)
+                relays.append(event.relayID)
+                requests.append(event.requestID)
+            }
+        }
+        return """
+            INSERT INTO audit_log (action, entity_type, entity_id, actor, payload)
+            SELECT 'soft_budget_crossed', a.kind, a.owner_id::text, 'relay:' || a.relay_id,
+                   jsonb_build_object('request_id', a.request_id, 'budget_period', o.budget_period,
+                                      'soft_budget_usd', o.soft_budget_usd, 'max_budget_usd', o.max_budget_usd)
+            FROM unnest(\(kinds)::text[], \(owners)::uuid[], \(relays)::text[], \(requests)::uuid[])
+                 AS a(kind, owner_id, relay_id, request_id)
+            LEFT JOIN LATERAL (
+                SELECT budget_period, soft_budget_usd, max_budget_usd FROM tenants WHERE a.kind = 'tenant' AND id = a.owner_id
+                UNION ALL
+                SELECT budget_period, soft_budget_usd, max_budget_usd FROM api_keys WHERE a.kind = 'api_key' AND id = a.owner_id
+            ) o ON true
             """
     }
 

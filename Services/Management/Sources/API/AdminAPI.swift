@@ -11,6 +11,7 @@ struct AdminAPI: Sendable {
     let store: ConfigStore
     let adminToken: String
     let fairshare: FairshareReport
+    let budgets: BudgetReport
 
     func register(on router: Router<BasicRequestContext>) {
         let document = OpenAPIDocument(resources: Self.resources)
@@ -27,6 +28,7 @@ struct AdminAPI: Sendable {
         ModelGroupMemberRoutes(store: store).register(on: v1)
         AuditLogRoutes(store: store).register(on: v1)
         SpendRoutes(store: store).register(on: v1)
+        budgets.register(on: v1)
         v1.get("fairshare") { _, _ in try await fairshare.response() }
     }
 }

@@ -11,6 +11,8 @@ enum SQLValue: Sendable, Equatable {
     case decimal(String)
     case uuid(UUID)
     case timestamp(Date)
+    /// Bound as `text[]`.
+    case textArray([String])
 }
 
 /// One writable field of a resource: its JSON name (= column name), what it accepts, and when.
@@ -23,8 +25,10 @@ struct FieldRule: Sendable {
         /// Free text, no control characters.
         case text(maxLength: Int)
         case integer(ClosedRange<Int64>)
-        /// A positive or non-negative decimal (`minimumExclusive`: must be > 0).
-        case decimal(minimumExclusive: Bool)
+        /// A positive or non-negative decimal (`minimumExclusive`: must be > 0), at most `maximum` when given.
+        case decimal(minimumExclusive: Bool, maximum: Int64? = nil)
+        /// A list of distinct model (or model group) names; empty means none given.
+        case modelNames(maxCount: Int)
         case double(minimumExclusive: Double)
         case bool
         /// An absolute `http`/`https` URL.
@@ -77,7 +81,7 @@ struct FieldRule: Sendable {
                 throw .validation(name, "\(name) must be between \(range.lowerBound) and \(range.upperBound)")
             }
             return .integer(number)
-        case .decimal(let minimumExclusive):
+        case .decimal(let minimumExclusive, let maximum):
             let text: String
             switch value {
             case .integer(let number): text = String(number)
@@ -93,7 +97,23 @@ struct FieldRule: Sendable {
             guard minimumExclusive ? parsed > 0 : parsed >= 0 else {
                 throw .validation(name, minimumExclusive ? "\(name) must be greater than 0" : "\(name) must not be negative")
             }
+            if let maximum, parsed > Decimal(maximum) {
+                throw .validation(name, "\(name) must be at most \(maximum)")
+            }
+            guard Self.hasAtMostTwelveDecimals(parsed) else {
+                throw .validation(name, "\(name) must have at most 12 decimal places")
+            }
             return .decimal(text)
+        case .modelNames(let maxCount):
+            guard case .array(let items) = value else { throw .validation(name, "\(name) must be an array of model names") }
+            guard items.count <= maxCount else { throw .validation(name, "\(name) may list at most \(maxCount) names") }
+            let rule = FieldRule.modelName(name)
+            var names: [String] = []
+            for item in items {
+                guard case .text(let text) = try rule.validate(item) else { continue }
+                if !names.contains(text) { names.append(text) }
+            }
+            return .textArray(names)
         case .double(let minimum):
             let number: Double
             switch value {
@@ -138,6 +158,14 @@ struct FieldRule: Sendable {
     private func string(_ value: JSONValue) throws(APIError) -> String {
         guard case .string(let text) = value else { throw .validation(name, "\(name) must be a string") }
         return text
+    }
+
+    /// Money columns are `numeric(24, 12)`: a finer amount would be rounded silently by Postgres.
+    static func hasAtMostTwelveDecimals(_ value: Decimal) -> Bool {
+        var scaled = value * Decimal(sign: .plus, exponent: 12, significand: 1)
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &scaled, 0, .plain)
+        return rounded == scaled
     }
 
     static func parseTimestamp(_ text: String) -> Date? {

@@ -79,6 +79,11 @@ struct OpenAPIDocument: Sendable {
                 method: "get", path: "/v1/fairshare",
                 summary: "Fair-share state: each tenant's weight, group, share and decayed usage; each capped deployment's capacity, in flight and waiting"
             ),
+            Operation(
+                method: "get", path: "/v1/budgets",
+                summary: "Every tenant and key with a budget: limit, period, spent (the relays' live counter, else the rollup), remaining, resets at",
+                query: [FieldRule(name: "tenant_id", kind: .uuid)], paginated: true
+            ),
         ]
         return operations
     }
@@ -183,6 +188,8 @@ struct OpenAPIDocument: Sendable {
         case .enumeration(let values): schema = ["type": "string", "enum": values]
         case .uuid: schema = ["type": "string", "format": "uuid"]
         case .timestamp: schema = ["type": "string", "format": "date-time"]
+        case .modelNames(let maxCount):
+            schema = ["type": "array", "maxItems": maxCount, "items": ["type": "string", "minLength": 1, "maxLength": 256]]
         }
         if rule.secret { schema["writeOnly"] = true }
         if rule.nullable { schema = ["oneOf": [schema, ["type": "null"]]] }

@@ -15,12 +15,13 @@ extension ResourceDefinition {
             FieldRule(name: "name", kind: .name(maxLength: 128, extra: " ._-:/@"), requiredOnCreate: true),
             .flag("disabled"),
             FieldRule(name: "expires_at", kind: .timestamp, nullable: true),
-        ],
+        ] + FieldRule.budgetFields + FieldRule.keyLimitFields,
         filters: [FieldRule(name: "tenant_id", kind: .uuid), .flag("disabled")],
         hiddenColumns: ["key_hash"],
         invalidationHashColumn: "key_hash",
         allowsCreate: false,
-        actionNoun: "key"
+        actionNoun: "key",
+        extraRepresentation: budgetRepresentation(ownerKind: "api_key")
     )
 }
 

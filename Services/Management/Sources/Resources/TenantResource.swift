@@ -15,8 +15,9 @@ extension ResourceDefinition {
             FieldRule(name: "tokens_per_minute", kind: .integer(0...1_000_000_000_000)),
             FieldRule(name: "group_name", kind: .name(maxLength: 64, extra: "._-"), nullable: true),
             .optionalLimit("max_concurrency", max: 1_000_000),
-        ],
+        ] + FieldRule.budgetFields,
         filters: [FieldRule(name: "group_name", kind: .name(maxLength: 64, extra: "._-")), .identifier("name")],
+        extraRepresentation: budgetRepresentation(ownerKind: "tenant"),
         beforeDelete: { connection, key, record in
             guard case .uuid(let tenantID) = key else { return }
             let rows = try await connection.query(

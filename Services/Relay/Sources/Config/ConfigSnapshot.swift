@@ -9,8 +9,13 @@ public struct Tenant: Sendable, Equatable {
     public var tokensPerMinute: Int64
     public var groupName: String?
     public var maxConcurrency: Int?
+    public var budget: Budget?
 
-    public init(id: UUID, name: String, weight: Int = 100, tokensPerMinute: Int64 = 0, groupName: String? = nil, maxConcurrency: Int? = nil) {
+    public init(
+        id: UUID, name: String, weight: Int = 100, tokensPerMinute: Int64 = 0, groupName: String? = nil, maxConcurrency: Int? = nil,
+        budget: Budget? = nil
+    ) {
+        self.budget = budget
         self.id = id
         self.name = name
         self.weight = weight

@@ -16,6 +16,16 @@ public struct PostgresConfigSource: ConfigSource {
         self.timeout = timeout
     }
 
+    /// A budget from its columns; an amount this relay cannot represent exactly counts as the largest budget.
+    static func budget(limit: String?, period: String, soft: String?) -> Budget? {
+        guard let limit else { return nil }
+        let largest = Budget.maximumUSD * PicoDollars.perDollar
+        return Budget(
+            limitPicoUSD: PicoDollars.parse(limit) ?? largest, period: BudgetPeriod(rawValue: period) ?? .monthly,
+            softPicoUSD: soft.map { PicoDollars.parse($0) ?? largest }
+        )
+    }
+
     public func currentVersion() async throws -> Int64 {
         let (client, logger) = (self.client, self.logger)
         return try await withDeadline(timeout) {
@@ -31,13 +41,20 @@ public struct PostgresConfigSource: ConfigSource {
         return try await withDeadline(timeout) {
             let rows = try await client.query(
                 """
-                SELECT id, tenant_id, disabled, (extract(epoch FROM expires_at) * 1000000)::bigint
+                SELECT id, tenant_id, disabled, (extract(epoch FROM expires_at) * 1000000)::bigint,
+                       max_budget_usd::text, budget_period, soft_budget_usd::text, allowed_models, rpm_limit, tpm_limit
                 FROM api_keys WHERE key_hash = \(hash)
                 """,
                 logger: logger
             )
-            for try await (id, tenantID, disabled, expiresAt) in rows.decode((UUID, UUID, Bool, Int64?).self) {
-                return StoredKey(id: id, tenantID: tenantID, disabled: disabled, expiresAt: expiresAt)
+            for try await (id, tenantID, disabled, expiresAt, budget, period, soft, models, rpm, tpm) in rows.decode(
+                (UUID, UUID, Bool, Int64?, String?, String, String?, [String]?, Int?, Int64?).self
+            ) {
+                let limits = KeyLimits(
+                    budget: Self.budget(limit: budget, period: period, soft: soft), allowedModels: models.map(Set.init),
+                    requestsPerMinute: rpm, tokensPerMinute: tpm
+                )
+                return StoredKey(id: id, tenantID: tenantID, disabled: disabled, expiresAt: expiresAt, limits: limits)
             }
             return nil
         }
@@ -55,10 +72,20 @@ public struct PostgresConfigSource: ConfigSource {
                 }
                 var tenants: [Tenant] = []
                 let tenantRows = try await connection.query(
-                    "SELECT id, name, weight, tokens_per_minute, group_name, max_concurrency FROM tenants", logger: logger
+                    """
+                    SELECT id, name, weight, tokens_per_minute, group_name, max_concurrency,
+                           max_budget_usd::text, budget_period, soft_budget_usd::text
+                    FROM tenants
+                    """,
+                    logger: logger
                 )
-                for try await (id, name, weight, tpm, group, maxConcurrency) in tenantRows.decode((UUID, String, Int, Int64, String?, Int?).self) {
-                    tenants.append(Tenant(id: id, name: name, weight: weight, tokensPerMinute: tpm, groupName: group, maxConcurrency: maxConcurrency))
+                for try await (id, name, weight, tpm, group, maxConcurrency, budget, period, soft) in tenantRows.decode(
+                    (UUID, String, Int, Int64, String?, Int?, String?, String, String?).self
+                ) {
+                    tenants.append(Tenant(
+                        id: id, name: name, weight: weight, tokensPerMinute: tpm, groupName: group, maxConcurrency: maxConcurrency,
+                        budget: Self.budget(limit: budget, period: period, soft: soft)
+                    ))
                 }
                 var groupWeights: [String: Int] = [:]
                 for try await (name, weight) in try await connection.query("SELECT name, weight FROM fairshare_groups", logger: logger).decode((String, Int).self) {

@@ -46,6 +46,13 @@ public struct RelayError: Error, Sendable, Equatable {
         )
     }
 
+    public static func modelNotAllowed(_ name: String) -> RelayError {
+        RelayError(
+            status: .forbidden, type: "permission_denied",
+            message: "This API key may not use the model '\(name)'.", param: "model", code: "model_not_allowed"
+        )
+    }
+
     public static func bodyTooLarge(limit: Int) -> RelayError {
         RelayError(status: .contentTooLarge, type: "invalid_request_error", message: "Request body is larger than \(limit) bytes.", code: "request_too_large")
     }

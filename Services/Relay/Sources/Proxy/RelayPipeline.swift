@@ -20,6 +20,7 @@ public struct RelayPipeline: Sendable {
     let router = UpstreamRouter()
     let cooldowns: any CooldownStore
     let admission: any Admission
+    let governance: any Governance
     /// Remaining RPM/TPM headroom per deployment, for `quota_aware` groups.
     let headroom: any HeadroomSource
     let http: HTTPClient
@@ -33,13 +34,14 @@ public struct RelayPipeline: Sendable {
 
     public init(
         authenticator: Authenticator, cache: ConfigCache, cooldowns: any CooldownStore, admission: any Admission,
-        headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
+        governance: any Governance = UngovernedAccess(), headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
         settings: RelaySettings, logger: Logger
     ) {
         self.authenticator = authenticator
         self.cache = cache
         self.cooldowns = cooldowns
         self.admission = admission
+        self.governance = governance
         self.headroom = headroom
         self.http = http
         self.events = events
@@ -72,19 +74,31 @@ public struct RelayPipeline: Sendable {
         case .success(let request): parsed = request
         case .failure(let refusal):
             record.modelName = refusal.model ?? record.modelName
-            return finish(&record, refusal.error)
+            return await finish(&record, refusal.error)
         }
         record.modelName = parsed.model
         record.stream = parsed.stream
+        guard key.key.limits.allows(parsed.model) else {
+            return await finish(&record, .modelNotAllowed(parsed.model))
+        }
         guard var route = await cache.route(for: parsed.model) else {
-            return finish(&record, .modelNotFound(parsed.model))
+            return await finish(&record, .modelNotFound(parsed.model))
         }
         record.modelGroup = route.groupName
         route.candidates.removeAll { !$0.deployment.provider.provider.supports(endpoint) }
         guard !route.candidates.isEmpty else {
-            return finish(&record, .invalidRequest(
+            return await finish(&record, .invalidRequest(
                 "The model '\(parsed.model)' does not support \(endpoint.rawValue).", param: "model", code: "unsupported_endpoint"
             ))
+        }
+        if endpoint.generates {
+            do {
+                record.governance = try await governance.admit(GovernanceRequest(
+                    key: key, requestID: record.requestID, estimatedTokens: parsed.estimatedTokens
+                ))
+            } catch {
+                return await finish(&record, error.relayError)
+            }
         }
         // One candidate is tried whatever its health: skip the Redis round trip.
         let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
@@ -147,7 +161,7 @@ public struct RelayPipeline: Sendable {
                     noHeadroom = min(noHeadroom ?? retryAfter, retryAfter)
                     continue
                 }
-                return finished(cancellation, finish(&record, Self.refusalError(error, cancellation: cancellation)))
+                return finished(cancellation, await finish(&record, Self.refusalError(error, cancellation: cancellation)))
             }
             record.queued += ticket.queued
             record.attempts += 1
@@ -158,7 +172,7 @@ public struct RelayPipeline: Sendable {
             let failingBefore = health.failing.contains(deployment.id)
             if let reason = cancellation.reason, !outcome.isStreaming {
                 await ticket.release(actualTokens: nil)
-                return finished(cancellation, finish(&record, Self.stopped(reason)))
+                return finished(cancellation, await finish(&record, Self.stopped(reason)))
             }
             switch outcome {
             case .completed(let body, let usage):
@@ -167,17 +181,19 @@ public struct RelayPipeline: Sendable {
                 // Settled before the answer goes out, so a client's next request already sees its quota refunded.
                 await ticket.release(actualTokens: usage.totalTokens)
                 if failingBefore { await cooldowns.recordSuccess(deployment.id) }
-                events.emit(record.event())
-                return finished(cancellation, Self.json(status: .ok, body, requestID: record.requestID))
+                let settlement = await emit(&record)
+                return finished(cancellation, Self.json(status: .ok, body, requestID: record.requestID, budgetRemaining: settlement?.remainingPicoUSD))
             case .refused(let status, let body, let errorType):
                 record.statusCode = status
                 record.errorType = errorType
                 await ticket.release(actualTokens: 0)
-                events.emit(record.event())
-                return finished(cancellation, Self.json(status: HTTPResponse.Status(code: status), body, requestID: record.requestID))
+                let settlement = await emit(&record)
+                return finished(cancellation, Self.json(
+                    status: HTTPResponse.Status(code: status), body, requestID: record.requestID, budgetRemaining: settlement?.remainingPicoUSD
+                ))
             case .invalid(let error):
                 await ticket.release(actualTokens: nil)
-                return finished(cancellation, finish(&record, error))
+                return finished(cancellation, await finish(&record, error))
             case .streaming(let stream):
                 record.firstTokenAt = .now
                 return streamingResponse(stream, ticket: ticket, record: record, parsed: parsed, failingBefore: failingBefore, cancellation: cancellation)
@@ -195,7 +211,7 @@ public struct RelayPipeline: Sendable {
         }
         if lastFailure == nil, let retryAfter = noHeadroom {
             record.deployment = nil
-            return finished(cancellation, finish(&record, RelayError(
+            return finished(cancellation, await finish(&record, RelayError(
                 status: .serviceUnavailable, type: "capacity_exceeded",
                 message: "Every deployment of this model is at its rate limit; retry shortly.", code: "capacity_exceeded",
                 retryAfterSeconds: retryAfter
@@ -203,7 +219,7 @@ public struct RelayPipeline: Sendable {
         }
         let error = lastFailure?.relayError(attempts: record.attempts)
             ?? RelayError(status: .serviceUnavailable, type: "upstream_error", message: "No deployment is available.", code: "no_deployment")
-        return finished(cancellation, finish(&record, error))
+        return finished(cancellation, await finish(&record, error))
     }
 
     /// A slot and quota for one attempt; counting tokens generates nothing, so it takes neither.
@@ -229,11 +245,12 @@ public struct RelayPipeline: Sendable {
             await settle(end, held: held, promptEstimate: parsed.promptTokenEstimate, failingBefore: failingBefore, stopped: cancellation.reason)
             inFlight.finished(cancellation)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .fairwayRequestID: record.requestID.lowercaseText],
-            body: ResponseBody { writer in await owner.relay(to: &writer) }
-        )
+        var headers: HTTPFields = [
+            .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .fairwayRequestID: record.requestID.lowercaseText,
+        ]
+        // Before this stream's own cost: the headers leave before it is known.
+        if let remaining = record.governance?.remainingPicoUSD { headers[.fairwayBudgetRemaining] = PicoDollars.format(remaining) }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in await owner.relay(to: &writer) })
     }
 
     /// Settles a stream once it ended: the usage billed (estimated when the upstream reported none), the slot
@@ -254,19 +271,34 @@ public struct RelayPipeline: Sendable {
             record.fail(stopped.map(Self.stopped) ?? error)
             if stopped == nil, let id = record.deployment?.id { await cooldowns.recordFailure(id, kind: .failure) }
         }
-        events.emit(record.event())
+        await emit(&record)
     }
 
     /// Client headers passed on to an upstream that speaks the client's own format.
     static let forwardedHeaders: [HTTPField.Name] = [.anthropicVersion, .anthropicBeta]
 
     /// Ends a request with an error answer (in the client's format) and its event.
-    func finish(_ record: inout RequestRecord, _ error: RelayError) -> Response {
+    func finish(_ record: inout RequestRecord, _ error: RelayError) async -> Response {
         record.fail(error)
-        events.emit(record.event())
+        await emit(&record)
         var response = error.response(in: record.endpoint.format)
         response.headers[.fairwayRequestID] = record.requestID.lowercaseText
         return response
+    }
+
+    /// The one place a request's event leaves: its budgets are charged first (the real cost, once), so the event
+    /// can say which soft budgets the charge crossed and a client's next request already sees the spend.
+    @discardableResult
+    func emit(_ record: inout RequestRecord) async -> GovernanceSettlement? {
+        var settlement: GovernanceSettlement?
+        if let hold = record.governance {
+            record.governance = nil
+            let settled = await hold.settle(costPicoUSD: record.costPicoUSD, actualTokens: record.usage.totalTokens)
+            record.softBudgetsCrossed = settled.crossedSoftBudgets
+            settlement = settled
+        }
+        events.emit(record.event())
+        return settlement
     }
 
     private func finished(_ cancellation: RequestCancellation, _ response: Response) -> Response {
@@ -274,11 +306,10 @@ public struct RelayPipeline: Sendable {
         return response
     }
 
-    static func json(status: HTTPResponse.Status, _ body: [UInt8], requestID: UUID) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json", .fairwayRequestID: requestID.lowercaseText],
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
-        )
+    static func json(status: HTTPResponse.Status, _ body: [UInt8], requestID: UUID, budgetRemaining: Int64? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .fairwayRequestID: requestID.lowercaseText]
+        if let budgetRemaining { headers[.fairwayBudgetRemaining] = PicoDollars.format(budgetRemaining) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func stopped(_ reason: RequestCancellation.Reason) -> RelayError {
@@ -322,6 +353,8 @@ extension HTTPField.Name {
     /// The request-log id of a request, so a client's report can be matched with its log row.
     // A valid literal field name: the initializer only fails on characters this literal does not contain.
     static let fairwayRequestID = HTTPField.Name("x-fairway-request-id")!
+    /// Dollars left under the tightest budget that applies to the request (after its own cost, when not streamed).
+    static let fairwayBudgetRemaining = HTTPField.Name("x-fairway-budget-remaining")!
     static let anthropicVersion = HTTPField.Name("anthropic-version")!
     static let anthropicBeta = HTTPField.Name("anthropic-beta")!
 }

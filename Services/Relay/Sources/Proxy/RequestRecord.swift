@@ -19,6 +19,9 @@ struct RequestRecord: Sendable {
     var firstTokenAt: ContinuousClock.Instant?
     var queued: Duration = .zero
     var attempts = 0
+    /// The request's claim on its budgets and key buckets, settled with the event (see ``RelayPipeline/emit(_:)``).
+    var governance: (any GovernanceHold)?
+    var softBudgetsCrossed: [BudgetOwner] = []
 
     init(key: AuthenticatedKey, endpoint: RelayEndpoint, relayID: String) {
         self.requestID = UUID.version7()
@@ -53,15 +56,18 @@ struct RequestRecord: Sendable {
             promptTokens: usage.promptTokens,
             completionTokens: usage.completionTokens,
             cachedTokens: usage.cachedTokens,
-            costPicoUSD: deployment?.costPicoUSD(usage) ?? 0,
+            costPicoUSD: costPicoUSD,
             latencyMS: Self.milliseconds(elapsed),
             ttftMS: firstTokenAt.map { Self.milliseconds($0 - startInstant) },
             queueMS: Self.milliseconds(queued),
             attempts: attempts,
             cacheHit: false,
-            relayID: relayID
+            relayID: relayID,
+            softBudgetsCrossed: softBudgetsCrossed.map(\.kind)
         )
     }
+
+    var costPicoUSD: Int64 { deployment?.costPicoUSD(usage) ?? 0 }
 
     /// Milliseconds as a log column holds them (0…Int32.max).
     static func milliseconds(_ duration: Duration) -> Int {
