@@ -28,6 +28,8 @@ public struct RelayConfiguration: Sendable {
     public var authLookupsPerSecond: Double
     /// `FAIRWAY_KEY_NEGATIVE_CACHE_SIZE`: unknown keys remembered (their own LRU, so they cannot evict known keys).
     public var negativeKeyCacheSize: Int
+    /// `FAIRWAY_CACHE_MAX_ENTRY_BYTES`: answers larger than this are not cached.
+    public var cacheMaxEntryBytes: Int
 
     public var admission: AdmissionSettings
 
@@ -52,6 +54,7 @@ public struct RelayConfiguration: Sendable {
         self.drainTimeout = try environment.seconds("FAIRWAY_DRAIN_TIMEOUT", default: .seconds(25), in: 0...3600)
         self.authLookupsPerSecond = Double(try environment.int("FAIRWAY_AUTH_LOOKUPS_PER_SECOND", default: 500, in: 1...1_000_000))
         self.negativeKeyCacheSize = try environment.int("FAIRWAY_KEY_NEGATIVE_CACHE_SIZE", default: 10_000, in: 1...10_000_000)
+        self.cacheMaxEntryBytes = try environment.int("FAIRWAY_CACHE_MAX_ENTRY_BYTES", default: 1 << 20, in: 1...(64 << 20))
         let halfLife = try environment.seconds("FAIRWAY_FAIRSHARE_HALF_LIFE", default: .seconds(300), in: 1...86_400 * 30)
         self.admission = AdmissionSettings(
             halfLife: halfLife.seconds,
@@ -67,7 +70,8 @@ public struct RelayConfiguration: Sendable {
 
     public var relaySettings: RelaySettings {
         RelaySettings(
-            relayID: relayID, maxBodyBytes: maxBodyBytes, defaultMaxTokens: defaultMaxTokens, firstByteTimeout: upstreamFirstByteTimeout
+            relayID: relayID, maxBodyBytes: maxBodyBytes, defaultMaxTokens: defaultMaxTokens, firstByteTimeout: upstreamFirstByteTimeout,
+            cacheMaxEntryBytes: cacheMaxEntryBytes
         )
     }
 }

@@ -68,6 +68,7 @@ public struct RelayServer: Sendable {
             ),
             admission: admission,
             governance: RedisGovernance(redis: redis, spend: PostgresSpendSource(client: postgres, logger: logger), logger: logger),
+            responseCache: RedisResponseCache(redis: redis, logger: logger),
             headroom: view,
             http: http.client,
             events: emitter,

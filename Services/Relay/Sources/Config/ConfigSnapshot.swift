@@ -25,6 +25,19 @@ public struct Tenant: Sendable, Equatable {
     }
 }
 
+/// A deployment's response-cache settings.
+public struct CacheSettings: Sendable, Equatable {
+    public var enabled: Bool
+    public var ttlSeconds: Int
+    public var generation: Int64
+
+    public init(enabled: Bool = false, ttlSeconds: Int = 300, generation: Int64 = 0) {
+        self.enabled = enabled
+        self.ttlSeconds = ttlSeconds
+        self.generation = generation
+    }
+}
+
 /// The upstream protocol a deployment speaks.
 public enum ProviderKind: String, Sendable, CaseIterable {
     case openai
@@ -54,6 +67,8 @@ public struct Deployment: Sendable, Equatable {
     public var tpmLimit: Int64?
     public var enabled: Bool
     public var timeout: Duration
+    /// Response cache (DESIGN §5 step 3): on or off, how long entries live, and the generation entries are keyed by.
+    public var cache: CacheSettings = CacheSettings()
 
     public init(
         id: UUID, modelName: String, provider: ProviderKind, upstreamModel: String, apiBase: String, apiKey: String? = nil,

@@ -97,22 +97,23 @@ public struct PostgresConfigSource: ConfigSource {
                     SELECT id, model_name, provider, upstream_model, api_base, api_key,
                            input_cost_per_token::text, output_cost_per_token::text, admission_weight,
                            max_concurrency, rpm_limit, tpm_limit, enabled, timeout_secs,
-                           cache_read_cost_per_token::text, cache_write_cost_per_token::text, supports_responses_api
+                           cache_read_cost_per_token::text, cache_write_cost_per_token::text, supports_responses_api,
+                           cache_enabled, cache_ttl_secs, cache_generation
                     FROM models
                     """,
                     logger: logger
                 )
                 for try await row in modelRows {
                     let (id, name, provider, upstream, base, key, inputCost, outputCost, weight, maxConcurrency, rpm, tpm, enabled, timeout,
-                         cacheRead, cacheWrite, responses) = try row.decode(
+                         cacheRead, cacheWrite, responses, cacheEnabled, cacheTTL, cacheGeneration) = try row.decode(
                             (UUID, String, String, String, String, String?, String, String, Double, Int?, Int?, Int64?, Bool, Int,
-                             String?, String?, Bool).self
+                             String?, String?, Bool, Bool, Int, Int64).self
                          )
                     guard let kind = ProviderKind(rawValue: provider) else {
                         logger.warning("Skipping a deployment with an unknown provider", metadata: ["model": "\(name)", "provider": "\(provider)"])
                         continue
                     }
-                    deployments.append(Deployment(
+                    var deployment = Deployment(
                         id: id, modelName: name, provider: kind, upstreamModel: upstream, apiBase: base, apiKey: key,
                         inputPicoUSDPerToken: PicoDollars.parse(inputCost) ?? 0,
                         outputPicoUSDPerToken: PicoDollars.parse(outputCost) ?? 0,
@@ -120,7 +121,9 @@ public struct PostgresConfigSource: ConfigSource {
                         enabled: enabled, timeout: .seconds(timeout),
                         cacheReadPicoUSDPerToken: cacheRead.flatMap(PicoDollars.parse), cacheWritePicoUSDPerToken: cacheWrite.flatMap(PicoDollars.parse),
                         supportsResponsesAPI: responses
-                    ))
+                    )
+                    deployment.cache = CacheSettings(enabled: cacheEnabled, ttlSeconds: cacheTTL, generation: cacheGeneration)
+                    deployments.append(deployment)
                 }
                 var groups: [UUID: ModelGroup] = [:]
                 let groupRows = try await connection.query(

@@ -21,6 +21,7 @@ public struct RelayPipeline: Sendable {
     let cooldowns: any CooldownStore
     let admission: any Admission
     let governance: any Governance
+    let responseCache: any ResponseCacheStore
     /// Remaining RPM/TPM headroom per deployment, for `quota_aware` groups.
     let headroom: any HeadroomSource
     let http: HTTPClient
@@ -34,7 +35,8 @@ public struct RelayPipeline: Sendable {
 
     public init(
         authenticator: Authenticator, cache: ConfigCache, cooldowns: any CooldownStore, admission: any Admission,
-        governance: any Governance = UngovernedAccess(), headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
+        governance: any Governance = UngovernedAccess(), responseCache: any ResponseCacheStore = NoResponseCache(),
+        headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
         settings: RelaySettings, logger: Logger
     ) {
         self.authenticator = authenticator
@@ -42,6 +44,7 @@ public struct RelayPipeline: Sendable {
         self.cooldowns = cooldowns
         self.admission = admission
         self.governance = governance
+        self.responseCache = responseCache
         self.headroom = headroom
         self.http = http
         self.events = events
@@ -91,6 +94,16 @@ public struct RelayPipeline: Sendable {
                 "The model '\(parsed.model)' does not support \(endpoint.rawValue).", param: "model", code: "unsupported_endpoint"
             ))
         }
+        let caching = CachePlan(
+            endpoint: endpoint, parsed: parsed, route: route, tenant: key.tenant.id, cacheControl: request.headers[.cacheControl]
+        )
+        if let caching {
+            record.cacheStatus = "miss"
+            if caching.read, let body = await responseCache.get(caching.key),
+               let hit = await answer(fromCache: body, parsed: parsed, plan: caching, record: &record) {
+                return hit
+            }
+        }
         if endpoint.generates {
             do {
                 record.governance = try await governance.admit(GovernanceRequest(
@@ -104,7 +117,34 @@ public struct RelayPipeline: Sendable {
         let health = route.candidates.count > 1 ? await cooldowns.state(of: route.candidates.map(\.deployment.id)) : CooldownState()
         let order = router.order(route, coolingDown: health.coolingDown, headroom: headroom.headroom(), rotation: rotation.next())
         inFlight.track(cancellation)
-        return await attempt(order, parsed: parsed, health: health, record: record, cancellation: cancellation)
+        return await attempt(order, parsed: parsed, health: health, record: record, caching: caching, cancellation: cancellation)
+    }
+
+    /// A cached answer: no admission, no quota, no budget, cost 0 (DESIGN §5 step 3); replayed as a stream when the
+    /// request streams. Nil when the entry cannot be replayed (the request then goes upstream).
+    private func answer(fromCache body: [UInt8], parsed: ParsedRequest, plan: CachePlan, record: inout RequestRecord) async -> Response? {
+        var replay: [SSEEvent]?
+        if parsed.stream {
+            guard let json = try? JSONParser.parse(body),
+                  let events = StreamReplay.events(endpoint: parsed.endpoint, body: json, wantsUsage: plan.wantsUsage)
+            else { return nil }
+            replay = events
+        }
+        record.cacheStatus = "hit"
+        record.firstTokenAt = .now
+        await emit(&record)
+        guard let replay else { return Self.json(status: .ok, body, record: record) }
+        return Response(
+            status: .ok, headers: streamHeaders(record, budgetRemaining: nil),
+            body: .init(byteBuffer: UpstreamStream.encode(replay))
+        )
+    }
+
+    /// Stores a complete answer off the client's path, when its deployment caches and it is small enough.
+    private func store(_ body: [UInt8], plan: CachePlan?, deployment: Deployment) {
+        guard let plan, plan.write, deployment.cache.enabled, body.count <= settings.cacheMaxEntryBytes else { return }
+        let (cache, ttl) = (responseCache, deployment.cache.ttlSeconds)
+        Task { await cache.put(plan.key, body, ttlSeconds: ttl) }
     }
 
     private struct Refusal: Error {
@@ -145,7 +185,8 @@ public struct RelayPipeline: Sendable {
     }
 
     private func attempt(
-        _ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord, cancellation: RequestCancellation
+        _ order: [Deployment], parsed: ParsedRequest, health: CooldownState, record: RequestRecord, caching: CachePlan?,
+        cancellation: RequestCancellation
     ) async -> Response {
         var record = record
         var lastFailure: UpstreamFailure?
@@ -182,21 +223,24 @@ public struct RelayPipeline: Sendable {
                 await ticket.release(actualTokens: usage.totalTokens)
                 if failingBefore { await cooldowns.recordSuccess(deployment.id) }
                 let settlement = await emit(&record)
-                return finished(cancellation, Self.json(status: .ok, body, requestID: record.requestID, budgetRemaining: settlement?.remainingPicoUSD))
+                store(body, plan: caching, deployment: deployment)
+                return finished(cancellation, Self.json(status: .ok, body, record: record, budgetRemaining: settlement?.remainingPicoUSD))
             case .refused(let status, let body, let errorType):
                 record.statusCode = status
                 record.errorType = errorType
                 await ticket.release(actualTokens: 0)
                 let settlement = await emit(&record)
                 return finished(cancellation, Self.json(
-                    status: HTTPResponse.Status(code: status), body, requestID: record.requestID, budgetRemaining: settlement?.remainingPicoUSD
+                    status: HTTPResponse.Status(code: status), body, record: record, budgetRemaining: settlement?.remainingPicoUSD
                 ))
             case .invalid(let error):
                 await ticket.release(actualTokens: nil)
                 return finished(cancellation, await finish(&record, error))
             case .streaming(let stream):
                 record.firstTokenAt = .now
-                return streamingResponse(stream, ticket: ticket, record: record, parsed: parsed, failingBefore: failingBefore, cancellation: cancellation)
+                return streamingResponse(
+                    stream, ticket: ticket, record: record, parsed: parsed, caching: caching, failingBefore: failingBefore, cancellation: cancellation
+                )
             case .failed(let failure):
                 await ticket.release(actualTokens: nil)
                 if failure.countsAgainstDeployment, let kind = FailoverPolicy.cooldownKind(status: failure.status) {
@@ -235,27 +279,45 @@ public struct RelayPipeline: Sendable {
 
     /// The answer for a stream: the response body relays it; its ``StreamOwner`` settles the ticket and the event.
     private func streamingResponse(
-        _ stream: UpstreamStream, ticket: any AdmissionTicket, record: RequestRecord, parsed: ParsedRequest, failingBefore: Bool,
-        cancellation: RequestCancellation
+        _ stream: UpstreamStream, ticket: any AdmissionTicket, record: RequestRecord, parsed: ParsedRequest, caching: CachePlan?,
+        failingBefore: Bool, cancellation: RequestCancellation
     ) -> Response {
         let abort = cancellation.onFire { stream.abort() }
         let interruption: @Sendable () -> RelayError? = { cancellation.reason == .draining ? Self.stopped(.draining) : nil }
-        let owner = StreamOwner(.init(stream: stream, ticket: ticket, record: record), interruption: interruption) { end, held in
+        let deployment = record.deployment
+        let capture = caching.flatMap { plan -> StreamCapture? in
+            guard plan.write, deployment?.cache.enabled == true else { return nil }
+            return StreamCapture(StreamAssembler(endpoint: parsed.endpoint, limit: settings.cacheMaxEntryBytes))
+        }
+        let owner = StreamOwner(.init(stream: stream, ticket: ticket, record: record), interruption: interruption, capture: capture) { end, held in
             cancellation.remove(abort)
-            await settle(end, held: held, promptEstimate: parsed.promptTokenEstimate, failingBefore: failingBefore, stopped: cancellation.reason)
+            let usage = await settle(end, held: held, promptEstimate: parsed.promptTokenEstimate, failingBefore: failingBefore, stopped: cancellation.reason)
+            if end.ending == .completed, let deployment, let body = capture?.answer(usage: usage) {
+                store(body, plan: caching, deployment: deployment)
+            }
             inFlight.finished(cancellation)
         }
+        // Before this stream's own cost: the headers leave before it is known.
+        let headers = streamHeaders(record, budgetRemaining: record.governance?.remainingPicoUSD)
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in await owner.relay(to: &writer) })
+    }
+
+    private func streamHeaders(_ record: RequestRecord, budgetRemaining: Int64?) -> HTTPFields {
         var headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .fairwayRequestID: record.requestID.lowercaseText,
         ]
-        // Before this stream's own cost: the headers leave before it is known.
-        if let remaining = record.governance?.remainingPicoUSD { headers[.fairwayBudgetRemaining] = PicoDollars.format(remaining) }
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in await owner.relay(to: &writer) })
+        if let budgetRemaining { headers[.fairwayBudgetRemaining] = PicoDollars.format(budgetRemaining) }
+        if let status = record.cacheStatus { headers[.fairwayCache] = status }
+        return headers
     }
 
     /// Settles a stream once it ended: the usage billed (estimated when the upstream reported none), the slot
     /// released with it, the deployment's health, and the event.
-    private func settle(_ end: StreamEnd, held: StreamOwner.Held, promptEstimate: Int64, failingBefore: Bool, stopped: RequestCancellation.Reason?) async {
+    /// - Returns: the usage billed.
+    @discardableResult
+    private func settle(
+        _ end: StreamEnd, held: StreamOwner.Held, promptEstimate: Int64, failingBefore: Bool, stopped: RequestCancellation.Reason?
+    ) async -> TokenUsage {
         var record = held.record
         let complete = end.ending == .completed
         record.usage = TokenUsage.billable(
@@ -272,6 +334,7 @@ public struct RelayPipeline: Sendable {
             if stopped == nil, let id = record.deployment?.id { await cooldowns.recordFailure(id, kind: .failure) }
         }
         await emit(&record)
+        return record.usage
     }
 
     /// Client headers passed on to an upstream that speaks the client's own format.
@@ -283,6 +346,7 @@ public struct RelayPipeline: Sendable {
         await emit(&record)
         var response = error.response(in: record.endpoint.format)
         response.headers[.fairwayRequestID] = record.requestID.lowercaseText
+        if let status = record.cacheStatus { response.headers[.fairwayCache] = status }
         return response
     }
 
@@ -306,9 +370,10 @@ public struct RelayPipeline: Sendable {
         return response
     }
 
-    static func json(status: HTTPResponse.Status, _ body: [UInt8], requestID: UUID, budgetRemaining: Int64? = nil) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json", .fairwayRequestID: requestID.lowercaseText]
+    static func json(status: HTTPResponse.Status, _ body: [UInt8], record: RequestRecord, budgetRemaining: Int64? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .fairwayRequestID: record.requestID.lowercaseText]
         if let budgetRemaining { headers[.fairwayBudgetRemaining] = PicoDollars.format(budgetRemaining) }
+        if let status = record.cacheStatus { headers[.fairwayCache] = status }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -7,8 +7,14 @@ public struct RelaySettings: Sendable {
     public var defaultMaxTokens: Int
     /// Longest wait for an upstream's response head (capped by the deployment's own timeout).
     public var firstByteTimeout: Duration
+    /// Answers larger than this are not cached.
+    public var cacheMaxEntryBytes: Int
 
-    public init(relayID: String, maxBodyBytes: Int = 8 << 20, maxResponseBytes: Int = 64 << 20, defaultMaxTokens: Int = 1024, firstByteTimeout: Duration = .seconds(120)) {
+    public init(
+        relayID: String, maxBodyBytes: Int = 8 << 20, maxResponseBytes: Int = 64 << 20, defaultMaxTokens: Int = 1024,
+        firstByteTimeout: Duration = .seconds(120), cacheMaxEntryBytes: Int = 1 << 20
+    ) {
+        self.cacheMaxEntryBytes = cacheMaxEntryBytes
         self.relayID = relayID
         self.maxBodyBytes = maxBodyBytes
         self.maxResponseBytes = maxResponseBytes

@@ -22,6 +22,9 @@ struct RequestRecord: Sendable {
     /// The request's claim on its budgets and key buckets, settled with the event (see ``RelayPipeline/emit(_:)``).
     var governance: (any GovernanceHold)?
     var softBudgetsCrossed: [BudgetOwner] = []
+    /// `miss` for a request the cache could have answered, `hit` once it did (the `x-fairway-cache` header).
+    var cacheStatus: String?
+    var cacheHit: Bool { cacheStatus == "hit" }
 
     init(key: AuthenticatedKey, endpoint: RelayEndpoint, relayID: String) {
         self.requestID = UUID.version7()
@@ -61,7 +64,7 @@ struct RequestRecord: Sendable {
             ttftMS: firstTokenAt.map { Self.milliseconds($0 - startInstant) },
             queueMS: Self.milliseconds(queued),
             attempts: attempts,
-            cacheHit: false,
+            cacheHit: cacheHit,
             relayID: relayID,
             softBudgetsCrossed: softBudgetsCrossed.map(\.kind)
         )

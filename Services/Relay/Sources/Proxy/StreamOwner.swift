@@ -17,11 +17,13 @@ final class StreamOwner: Sendable {
     private let held: Mutex<Held?>
     private let settle: Settle
     private let interruption: @Sendable () -> RelayError?
+    private let capture: StreamCapture?
 
     /// - Parameter interruption: why the relay stopped the stream itself, if it did (told to the client).
-    init(_ held: Held, interruption: @escaping @Sendable () -> RelayError?, settle: @escaping Settle) {
+    init(_ held: Held, interruption: @escaping @Sendable () -> RelayError?, capture: StreamCapture? = nil, settle: @escaping Settle) {
         self.held = Mutex(held)
         self.interruption = interruption
+        self.capture = capture
         self.settle = settle
     }
 
@@ -30,7 +32,7 @@ final class StreamOwner: Sendable {
     /// Relays the stream to the client, then settles.
     func relay(to writer: inout any ResponseBodyWriter) async {
         guard let held = take() else { return }
-        let end = await held.stream.relay(to: &writer, interruption: interruption)
+        let end = await held.stream.relay(to: &writer, interruption: interruption, capture: capture)
         await settle(end, held)
     }
 

@@ -130,8 +130,12 @@ struct UpstreamStream: Sendable {
 
     /// Writes the stream to the client until it completes, fails or the client leaves; says which, once.
     /// - Parameter interruption: why the relay itself stopped the stream (a drain), for the client's error event.
-    func relay(to writer: inout any ResponseBodyWriter, interruption: @Sendable () -> RelayError? = { nil }) async -> StreamEnd {
+    /// - Parameter capture: sees every payload the client is sent (to cache the answer once complete).
+    func relay(
+        to writer: inout any ResponseBodyWriter, interruption: @Sendable () -> RelayError? = { nil }, capture: StreamCapture? = nil
+    ) async -> StreamEnd {
         var complete = opener.complete
+        capture?.add(opener.payloads)
         var clientGone = await Self.write(opener.payloads, to: &writer)
         var failure: (message: String, timedOut: Bool)?
         if !clientGone && !complete {
@@ -139,6 +143,7 @@ struct UpstreamStream: Sendable {
                 switch item {
                 case .chunk(let chunk):
                     complete = chunk.complete
+                    capture?.add(chunk.payloads)
                     clientGone = await Self.write(chunk.payloads, to: &writer)
                 case .ended(let error, let timedOut):
                     if !complete { failure = (error ?? "ended early", timedOut) }
@@ -178,6 +183,19 @@ struct UpstreamStream: Sendable {
         for payload in payloads { text += SSEEvent.encode(data: payload.data, event: payload.event) }
         return ByteBuffer(string: text)
     }
+}
+
+/// A stream's answer being assembled for the cache while it is relayed.
+final class StreamCapture: Sendable {
+    private let assembler: Mutex<StreamAssembler>
+
+    init(_ assembler: StreamAssembler) {
+        self.assembler = Mutex(assembler)
+    }
+
+    func add(_ payloads: [SSEEvent]) { assembler.withLock { $0.add(payloads) } }
+
+    func answer(usage: TokenUsage) -> [UInt8]? { assembler.withLock { $0.answer(usage: usage) } }
 }
 
 /// What the reader task has seen so far, readable after the reader was stopped.
