@@ -8,6 +8,7 @@ struct MockServer: Sendable {
     let defaults: MockBehavior
     let requiredKey: String?
     let statistics = MockStatistics()
+    let mcp = MockMCP()
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -21,6 +22,7 @@ struct MockServer: Sendable {
             server.statistics.reset()
             return Response(status: .noContent)
         }
+        mcp.register(on: router)
         router.on("**", method: .post) { request, context in
             try await server.respond(to: request, context: context)
         }

@@ -12,6 +12,12 @@ struct RelayRoutes: Sendable {
                 await pipeline.handle(endpoint, request: request, cancellation: context.requestCancellation())
             }
         }
+        let mcp = MCPProxy(pipeline: pipeline)
+        for method in [HTTPRequest.Method.post, .get, .delete] {
+            router.on("mcp/**", method: method) { request, context in
+                await mcp.handle(request, cancellation: context.requestCancellation())
+            }
+        }
         router.get("v1/models") { request, _ in
             switch await pipeline.authenticate(request) {
             case .failure(let error): return error.response

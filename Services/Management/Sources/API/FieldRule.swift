@@ -13,6 +13,8 @@ enum SQLValue: Sendable, Equatable {
     case timestamp(Date)
     /// Bound as `text[]`.
     case textArray([String])
+    /// Bound as `uuid[]`.
+    case uuidArray([UUID])
 }
 
 /// One writable field of a resource: its JSON name (= column name), what it accepts, and when.
@@ -27,8 +29,8 @@ struct FieldRule: Sendable {
         case integer(ClosedRange<Int64>)
         /// A positive or non-negative decimal (`minimumExclusive`: must be > 0), at most `maximum` when given.
         case decimal(minimumExclusive: Bool, maximum: Int64? = nil)
-        /// A list of distinct model (or model group) names; empty means none given.
-        case modelNames(maxCount: Int)
+        /// A list of distinct values of one kind (names or UUIDs), in the order given.
+        indirect case list(maxCount: Int, of: Kind)
         case double(minimumExclusive: Double)
         case bool
         /// An absolute `http`/`https` URL.
@@ -104,16 +106,21 @@ struct FieldRule: Sendable {
                 throw .validation(name, "\(name) must have at most 12 decimal places")
             }
             return .decimal(text)
-        case .modelNames(let maxCount):
-            guard case .array(let items) = value else { throw .validation(name, "\(name) must be an array of model names") }
-            guard items.count <= maxCount else { throw .validation(name, "\(name) may list at most \(maxCount) names") }
-            let rule = FieldRule.modelName(name)
-            var names: [String] = []
+        case .list(let maxCount, let itemKind):
+            guard case .array(let items) = value else { throw .validation(name, "\(name) must be an array") }
+            guard items.count <= maxCount else { throw .validation(name, "\(name) may list at most \(maxCount) values") }
+            let rule = FieldRule(name: name, kind: itemKind)
+            var texts: [String] = []
+            var ids: [UUID] = []
             for item in items {
-                guard case .text(let text) = try rule.validate(item) else { continue }
-                if !names.contains(text) { names.append(text) }
+                switch try rule.validate(item) {
+                case .text(let text): if !texts.contains(text) { texts.append(text) }
+                case .uuid(let id): if !ids.contains(id) { ids.append(id) }
+                default: throw .validation(name, "\(name) holds values of an unsupported kind")
+                }
             }
-            return .textArray(names)
+            if case .uuid = itemKind { return .uuidArray(ids) }
+            return .textArray(texts)
         case .double(let minimum):
             let number: Double
             switch value {

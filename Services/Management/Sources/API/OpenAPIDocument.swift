@@ -188,8 +188,8 @@ struct OpenAPIDocument: Sendable {
         case .enumeration(let values): schema = ["type": "string", "enum": values]
         case .uuid: schema = ["type": "string", "format": "uuid"]
         case .timestamp: schema = ["type": "string", "format": "date-time"]
-        case .modelNames(let maxCount):
-            schema = ["type": "array", "maxItems": maxCount, "items": ["type": "string", "minLength": 1, "maxLength": 256]]
+        case .list(let maxCount, let item):
+            schema = ["type": "array", "maxItems": maxCount, "items": Self.schema(for: FieldRule(name: rule.name, kind: item))]
         }
         if rule.secret { schema["writeOnly"] = true }
         if rule.nullable { schema = ["oneOf": [schema, ["type": "null"]]] }

@@ -19,6 +19,9 @@ struct SQLParameters {
             return "$\(count)::numeric"
         case .uuid(let id): bindings.append(id)
         case .timestamp(let date): bindings.append(date)
+        case .uuidArray(let ids):
+            bindings.append(ids)
+            return "$\(count)::uuid[]"
         case .textArray(let texts):
             bindings.append(texts)
             return "$\(count)::text[]"

@@ -10,7 +10,7 @@ extension FieldRule {
 
     /// A key's own limits: which models it may use (null or empty = all) and its request and token rates.
     static let keyLimitFields: [FieldRule] = [
-        FieldRule(name: "allowed_models", kind: .modelNames(maxCount: 256), nullable: true),
+        FieldRule(name: "allowed_models", kind: .list(maxCount: 256, of: .name(maxLength: 256, extra: "._-:/@+")), nullable: true),
         .optionalLimit("rpm_limit", max: 100_000_000),
         .optionalLimit("tpm_limit", max: 1_000_000_000_000),
     ]

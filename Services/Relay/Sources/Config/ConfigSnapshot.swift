@@ -169,10 +169,13 @@ public struct ConfigSnapshot: Sendable {
     public var deployments: [UUID: Deployment]
     public var deploymentsByName: [String: UUID]
     public var groupsByName: [String: ModelGroup]
+    public var mcpServersByName: [String: MCPServer]
 
     public init(
-        version: Int64, tenants: [Tenant], fairshareGroupWeights: [String: Int] = [:], deployments: [Deployment], groups: [ModelGroup]
+        version: Int64, tenants: [Tenant], fairshareGroupWeights: [String: Int] = [:], deployments: [Deployment], groups: [ModelGroup],
+        mcpServers: [MCPServer] = []
     ) {
+        self.mcpServersByName = Dictionary(mcpServers.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.version = version
         self.tenants = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.fairshareGroupWeights = fairshareGroupWeights

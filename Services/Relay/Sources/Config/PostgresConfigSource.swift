@@ -139,9 +139,25 @@ public struct PostgresConfigSource: ConfigSource {
                 for try await (groupID, modelID, priority) in memberRows.decode((UUID, UUID, Int).self) {
                     groups[groupID]?.members.append(.init(deploymentID: modelID, priority: priority))
                 }
+                var servers: [MCPServer] = []
+                let serverRows = try await connection.query(
+                    """
+                    SELECT id, name, base_url, auth_header, enabled, allowed_tenant_ids, allowed_key_ids, allowed_tools
+                    FROM mcp_servers
+                    """,
+                    logger: logger
+                )
+                for try await (id, name, base, auth, enabled, tenantIDs, keyIDs, tools) in serverRows.decode(
+                    (UUID, String, String, String?, Bool, [UUID]?, [UUID]?, [String]?).self
+                ) {
+                    servers.append(MCPServer(
+                        id: id, name: name, baseURL: base, authHeader: auth, enabled: enabled,
+                        allowedTenants: tenantIDs.map(Set.init), allowedKeys: keyIDs.map(Set.init), allowedTools: tools.map(Set.init)
+                    ))
+                }
                 return ConfigSnapshot(
                     version: version, tenants: tenants, fairshareGroupWeights: groupWeights,
-                    deployments: deployments, groups: Array(groups.values)
+                    deployments: deployments, groups: Array(groups.values), mcpServers: servers
                 )
             }
         }
