@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "fairway-relay", targets: ["fairway-relay"]),
         .executable(name: "fairway-aggregator", targets: ["fairway-aggregator"]),
         .executable(name: "fairway-mock-upstream", targets: ["fairway-mock-upstream"]),
+        .executable(name: "fairway", targets: ["fairway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -180,6 +181,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Operator tools
+        .target(
+            name: "FairwayCLI",
+            dependencies: [
+                "FairwayJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tools/FairwayCLI/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fairway",
+            dependencies: ["FairwayCLI"],
+            path: "Tools/FairwayCLI/Main",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Benchmarks
         .executableTarget(
             name: "fairway-bench-ingest",
@@ -201,6 +222,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/FairwayTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["FairwayCLI", "FairwayJSON", "FairwayTestSupport"],
+            path: "Tests/CLITests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

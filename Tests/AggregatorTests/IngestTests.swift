@@ -236,7 +236,10 @@ struct IngestTests {
             let reclaimed = try await harness.redis.xautoclaim(
                 RequestLogStream.key, group: RequestLogStream.group, consumer: "b", minIdle: .zero, start: "0-0", count: 100
             )
-            #expect(reclaimed.entries.count == 10 && reclaimed.deletedIDs.isEmpty)
+            // Every entry the slow consumer holds is still claimable (a consumer stopped mid-acknowledgement under load
+            // may leave some of its own pending too: they do not matter here).
+            #expect(Set(taken.map(\.id)).isSubset(of: Set(reclaimed.entries.map(\.id))), "\(reclaimed.entries.count) reclaimed")
+            #expect(reclaimed.deletedIDs.isEmpty)
         }
     }
 

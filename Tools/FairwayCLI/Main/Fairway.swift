@@ -1,0 +1,8 @@
+import FairwayCLI
+
+@main
+struct Fairway {
+    static func main() async {
+        await FairwayCommand.main()
+    }
+}
