@@ -23,6 +23,9 @@ struct MockServer: Sendable {
             return Response(status: .noContent)
         }
         mcp.register(on: router)
+        router.get("mock/traces") { _, _ in
+            Self.json("[" + server.statistics.traces().joined(separator: ",") + "]")
+        }
         router.on("**", method: .post) { request, context in
             try await server.respond(to: request, context: context)
         }
@@ -33,6 +36,13 @@ struct MockServer: Sendable {
     }
 
     private func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        if request.method == .post && request.uri.path == "/v1/traces" {
+            // An OTLP/HTTP (JSON) trace receiver, so tests can see the spans a relay exports. Matched here, not as a
+            // route: a static `v1/…` route would shadow the catch-all for every other `/v1` path.
+            var request = request
+            statistics.receiveTraces(String(buffer: try await request.collectBody(upTo: 16 << 20)))
+            return Self.json("{}")
+        }
         var path = Substring(request.uri.path)
         var behavior = defaults
         if path.hasPrefix("/k/") {
@@ -60,7 +70,7 @@ struct MockServer: Sendable {
         }
 
         let isAnthropic = path.hasSuffix("/messages") || path.hasSuffix("/messages/count_tokens")
-        let forwarded = ["anthropic-version", "anthropic-beta"].compactMap { name in
+        let forwarded = ["anthropic-version", "anthropic-beta", "traceparent"].compactMap { name in
             HTTPField.Name(name).flatMap { request.headers[$0] }.map { (name, $0) }
         }
         statistics.begin(path: request.uri.path, body: bodyData.isEmpty ? "" : String(decoding: bodyData, as: UTF8.self), headers: forwarded)

@@ -9,6 +9,7 @@ final class MockStatistics: Sendable {
         var lastHeaders: [(String, String)] = []
         var inFlight = 0
         var maxInFlight = 0
+        var traces: [String] = []
     }
 
     private let state = Mutex(State())
@@ -23,6 +24,13 @@ final class MockStatistics: Sendable {
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
         }
     }
+
+    /// An OTLP/JSON export request's body, as received.
+    func receiveTraces(_ body: String) {
+        state.withLock { $0.traces.append(body) }
+    }
+
+    func traces() -> [String] { state.withLock { $0.traces } }
 
     func end() {
         state.withLock { $0.inFlight -= 1 }

@@ -1,4 +1,5 @@
 import FairShare
+import Foundation
 import AsyncHTTPClient
 import FairwayCore
 import FairwayPostgres
@@ -60,6 +61,7 @@ public struct RelayServer: Sendable {
             logger: logger
         )
         let http = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
+        let tracing = try RelayTracing.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)
         let pipeline = RelayPipeline(
             authenticator: Authenticator(cache: cache),
             cache: cache,
@@ -74,7 +76,8 @@ public struct RelayServer: Sendable {
             events: emitter,
             inFlight: inFlight,
             settings: configuration.relaySettings,
-            logger: logger
+            logger: logger,
+            tracing: tracing != nil
         )
 
         let router = ProcessBootstrap.router(context: RelayRequestContext.self)
@@ -97,7 +100,10 @@ public struct RelayServer: Sendable {
             address: configuration.common.address,
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectWatcher()])),
-            services: [postgres, redis, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter],
+            // Tracing first, so it is stopped last: spans of the drained requests are still exported.
+            services: (tracing.map { [$0] } ?? []) + [
+                postgres, redis, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter,
+            ],
             logger: logger
         )
     }

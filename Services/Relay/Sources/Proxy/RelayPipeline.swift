@@ -29,6 +29,8 @@ public struct RelayPipeline: Sendable {
     let inFlight: InFlightRequests
     let settings: RelaySettings
     let logger: Logger
+    /// Whether requests are traced (OpenTelemetry configured); when false no tracing code runs at all.
+    let tracing: Bool
     private let rotation: RotationCounter
     private let attemptsCounter = Counter(label: "fairway_upstream_attempts_total")
     private let failoverCounter = Counter(label: "fairway_upstream_failovers_total")
@@ -37,8 +39,9 @@ public struct RelayPipeline: Sendable {
         authenticator: Authenticator, cache: ConfigCache, cooldowns: any CooldownStore, admission: any Admission,
         governance: any Governance = UngovernedAccess(), responseCache: any ResponseCacheStore = NoResponseCache(),
         headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
-        settings: RelaySettings, logger: Logger
+        settings: RelaySettings, logger: Logger, tracing: Bool = false
     ) {
+        self.tracing = tracing
         self.authenticator = authenticator
         self.cache = cache
         self.cooldowns = cooldowns
@@ -66,12 +69,20 @@ public struct RelayPipeline: Sendable {
 
     /// - Parameter cancellation: fired when the client leaves; the pipeline also fires it when a drain times out.
     public func handle(_ endpoint: RelayEndpoint, request: Request, cancellation: RequestCancellation = RequestCancellation()) async -> Response {
+        let trace = tracing ? RequestTrace(endpoint: endpoint, headers: request.headers) : nil
+        let authSpan = trace?.child("auth")
+        let authenticated = await authenticate(request)
+        authSpan?.end()
         let key: AuthenticatedKey
-        switch await authenticate(request) {
+        switch authenticated {
         case .success(let authenticated): key = authenticated
-        case .failure(let error): return error.response(in: endpoint.format)
+        case .failure(let error):
+            trace?.root.attributes["http.response.status_code"] = Int(error.status.code)
+            trace?.root.end()
+            return error.response(in: endpoint.format)
         }
         var record = RequestRecord(key: key, endpoint: endpoint, relayID: settings.relayID)
+        record.trace = trace
         let parsed: ParsedRequest
         switch await read(request, endpoint: endpoint) {
         case .success(let request): parsed = request
@@ -99,7 +110,11 @@ public struct RelayPipeline: Sendable {
         )
         if let caching {
             record.cacheStatus = "miss"
-            if caching.read, let body = await responseCache.get(caching.key),
+            let lookup = caching.read ? trace?.child("cache lookup") : nil
+            let cached = caching.read ? await responseCache.get(caching.key) : nil
+            lookup?.attributes["fairway.cache.hit"] = cached != nil
+            lookup?.end()
+            if let body = cached,
                let hit = await answer(fromCache: body, parsed: parsed, plan: caching, record: &record) {
                 return hit
             }
@@ -194,9 +209,14 @@ public struct RelayPipeline: Sendable {
         for deployment in order {
             record.deployment = deployment
             let ticket: any AdmissionTicket
+            let admissionSpan = record.trace?.child("admission")
+            admissionSpan?.attributes["fairway.deployment.id"] = deployment.id.lowercaseText
             do {
                 ticket = try await admit(parsed, to: deployment, record: record, cancellation: cancellation)
+                admissionSpan?.end()
             } catch {
+                admissionSpan?.attributes["error.type"] = "\(error)"
+                admissionSpan?.end()
                 if case .noHeadroom(let retryAfter) = error {
                     // The deployment's own rate limit is used up: skip it without an upstream attempt.
                     noHeadroom = min(noHeadroom ?? retryAfter, retryAfter)
@@ -208,8 +228,17 @@ public struct RelayPipeline: Sendable {
             record.attempts += 1
             attemptsCounter.increment()
             if lastFailure != nil { failoverCounter.increment() }
-            let call = UpstreamCall(deployment: deployment, parsed: parsed, http: http, settings: settings)
-            let outcome = await cancellation.run { await call.run() }
+            var call = UpstreamCall(deployment: deployment, parsed: parsed, http: http, settings: settings)
+            let attemptSpan = record.trace?.child("upstream attempt", kind: .client)
+            if let attemptSpan {
+                attemptSpan.attributes["fairway.deployment.id"] = deployment.id.lowercaseText
+                attemptSpan.attributes["gen_ai.provider.name"] = deployment.provider.rawValue
+                attemptSpan.attributes["gen_ai.request.model"] = deployment.upstreamModel
+                call.traceHeaders = RequestTrace.propagationHeaders(for: attemptSpan)
+            }
+            let outcome = await cancellation.run { [call] in await call.run() }
+            attemptSpan?.attributes["fairway.outcome"] = outcome.label
+            attemptSpan?.end()
             let failingBefore = health.failing.contains(deployment.id)
             if let reason = cancellation.reason, !outcome.isStreaming {
                 await ticket.release(actualTokens: nil)
@@ -361,6 +390,8 @@ public struct RelayPipeline: Sendable {
             record.softBudgetsCrossed = settled.crossedSoftBudgets
             settlement = settled
         }
+        record.trace?.finish(record)
+        record.trace = nil
         events.emit(record.event())
         return settlement
     }
@@ -411,6 +442,17 @@ extension AttemptOutcome {
     var isStreaming: Bool {
         if case .streaming = self { return true }
         return false
+    }
+
+    /// What an attempt came to, for its span.
+    var label: String {
+        switch self {
+        case .completed: "completed"
+        case .refused(let status, _, _): "refused \(status)"
+        case .invalid: "invalid"
+        case .streaming: "streaming"
+        case .failed: "failed"
+        }
     }
 }
 

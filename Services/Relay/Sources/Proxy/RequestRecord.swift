@@ -25,6 +25,8 @@ struct RequestRecord: Sendable {
     /// `miss` for a request the cache could have answered, `hit` once it did (the `x-fairway-cache` header).
     var cacheStatus: String?
     var cacheHit: Bool { cacheStatus == "hit" }
+    /// The request's spans when tracing is on; ended with the event.
+    var trace: RequestTrace?
 
     init(key: AuthenticatedKey, endpoint: RelayEndpoint, relayID: String) {
         self.requestID = UUID.version7()

@@ -14,6 +14,8 @@ struct UpstreamCall: Sendable {
     let parsed: ParsedRequest
     let http: HTTPClient
     let settings: RelaySettings
+    /// `traceparent` (and friends) when tracing is on, so the provider's spans join the request's trace.
+    var traceHeaders: [(String, String)] = []
 
     var provider: any UpstreamProvider { deployment.provider.provider }
 
@@ -60,6 +62,7 @@ struct UpstreamCall: Sendable {
         var request = HTTPClientRequest(url: upstream.url)
         request.method = .POST
         for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
+        for (name, value) in traceHeaders { request.headers.replaceOrAdd(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: upstream.body))
         return request
     }
