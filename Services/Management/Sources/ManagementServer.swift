@@ -36,11 +36,13 @@ public struct ManagementServer: Sendable {
             publisher: RedisInvalidationPublisher(redis: redis, logger: logger),
             logger: logger
         )
+        let fairshare = FairshareReport(
+            store: store, redis: redis, mode: configuration.fairshareMode, halfLife: configuration.fairshareHalfLife
+        )
+        try DashboardRoutes(adminToken: configuration.adminToken, store: store, fairshare: fairshare).register(on: router)
         AdminAPI(
             store: store, adminToken: configuration.adminToken,
-            fairshare: FairshareReport(
-                store: store, redis: redis, mode: configuration.fairshareMode, halfLife: configuration.fairshareHalfLife
-            ),
+            fairshare: fairshare,
             budgets: BudgetReport(store: store, redis: redis)
         ).register(on: router)
 

@@ -72,9 +72,15 @@ struct APIKeyRoutes: Sendable {
     func rotate(_ request: Request, context: BasicRequestContext, keyText: String) async throws -> Response {
         guard let keyID = UUID(uuidString: keyText) else { throw APIError.notFound("api key") }
         _ = try await JSONRequestBody.read(request, context: context, allowEmpty: true).rejectUnknown(allowed: [])
+        return .json(try await rotate(keyID: keyID, actor: request.actor))
+    }
+
+    /// Replaces a key's secret (audited, invalidated); the representation with the new secret, shown this once.
+    func rotate(keyID: UUID, actor: String) async throws -> String {
+        let keyText = keyID.lowercaseText
         let secret = APIKeySecret.generate()
         let definition = self.definition
-        let json = try await store.change(actor: request.actor, table: definition.table) { connection, record in
+        let json = try await store.change(actor: actor, table: definition.table) { connection, record in
             guard let before = try await ResourceRoutes.representation(
                 of: definition, key: .uuid(keyID), on: connection, logger: store.logger, lock: true
             ), let oldHash = try await ResourceRoutes.invalidationHash(
@@ -94,7 +100,7 @@ struct APIKeyRoutes: Sendable {
             record.invalidate(Invalidation(entity: definition.entity, id: keyText, keyHash: oldHash))
             return after
         }
-        return .json(Self.revealing(secret, in: json))
+        return Self.revealing(secret, in: json)
     }
 
     /// The stored representation with the one-time `"key"` added (base62, so no escaping is needed).

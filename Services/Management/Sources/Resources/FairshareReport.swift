@@ -22,6 +22,12 @@ struct FairshareReport: Sendable {
     }
 
     func response() async throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: try await state(), options: [.sortedKeys])
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The report as a JSON-ready object (the API's body, and the dashboard's fair-share page).
+    func state() async throws -> [String: Any] {
         let logger = store.logger
         let (tenants, groupWeights, deployments) = try await store.client.withConnection { connection in
             var tenants: [TenantRow] = []
@@ -77,10 +83,6 @@ struct FairshareReport: Sendable {
                 "in_flight": Int(replies[3 + position * 2].int ?? 0), "waiting": Int(replies[4 + position * 2].int ?? 0),
             ]
         }
-        let body: [String: Any] = [
-            "mode": mode.rawValue, "half_life_secs": halfLife, "tenants": tenantRows, "deployments": deploymentRows,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return ["mode": mode.rawValue, "half_life_secs": halfLife, "tenants": tenantRows, "deployments": deploymentRows]
     }
 }

@@ -90,8 +90,13 @@ struct ResourceRoutes: Sendable {
         let key = try definition.keyValue(keyText)
         let body = try await JSONRequestBody.read(request, context: context)
         let columns = try definition.fields.validate(body, isCreate: false)
+        return .json(try await update(key: key, columns: columns, actor: request.actor))
+    }
+
+    /// One audited, invalidated change of validated columns (the API's PATCH and the dashboard's forms).
+    func update(key: SQLValue, columns: [(column: String, value: SQLValue)], actor: String) async throws -> String {
         let definition = self.definition
-        let json = try await store.change(actor: request.actor, table: definition.table) { connection, record in
+        return try await store.change(actor: actor, table: definition.table) { connection, record in
             guard let before = try await Self.representation(of: definition, key: key, on: connection, logger: store.logger, lock: true) else {
                 throw APIError.notFound(definition.displayName)
             }
@@ -111,7 +116,6 @@ struct ResourceRoutes: Sendable {
             ))
             return after
         }
-        return .json(json)
     }
 
     func delete(_ request: Request, key keyText: String) async throws -> Response {
