@@ -64,7 +64,7 @@ extension DashboardRoutes {
             .map { SpendChart.Series(label: $0.key, values: $0.value) }
         let total = rows.reduce(Int64(0)) { $0.saturatingAdding($1.costPicoUSD) }
         return page("spend", title: "Spend", viewer: viewer, current: "spend", [
-            "from": query.from.text, "to": query.to.text, "by": query.byModel ? "model" : "tenant", "byTenant": !query.byModel,
+            "from": query.from.text, "to": query.to.text, "by": query.byModel ? "model" : "tenant", "byLabel": query.byModel ? "Model" : "Tenant", "byTenant": !query.byModel,
             "error": query.error ?? false, "chart": SpendChart.stackedBars(days: days, series: ordered),
             "rows": rows.map { ["day": $0.day, "label": $0.label, "requests": String($0.requests), "cost": PicoDollars.format($0.costPicoUSD)] },
             "total": PicoDollars.format(total),

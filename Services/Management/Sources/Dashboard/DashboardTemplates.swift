@@ -70,7 +70,7 @@ enum DashboardTemplates {
         <button type="submit">Show</button> <a href="/ui/spend.csv?from={{from}}&amp;to={{to}}&amp;by={{by}}">Download CSV</a></form>
         {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         <figure id="spend-chart" class="wrap">{{{chart}}}</figure>
-        <div class="wrap"><table><caption>Daily spend by {{by}}</caption><thead><tr><th scope="col">Day</th><th scope="col">{{by}}</th><th class="n" scope="col">Requests</th><th class="n" scope="col">Spend (USD)</th></tr></thead><tbody>
+        <div class="wrap"><table><caption>Daily spend by {{by}}</caption><thead><tr><th scope="col">Day</th><th scope="col">{{byLabel}}</th><th class="n" scope="col">Requests</th><th class="n" scope="col">Spend (USD)</th></tr></thead><tbody>
         {{#rows}}<tr><td>{{day}}</td><td>{{label}}</td><td class="n">{{requests}}</td><td class="n" data-cost="{{cost}}">{{cost}}</td></tr>{{/rows}}
         </tbody><tfoot><tr><th scope="row" colspan="3">Total</th><td class="n" data-total="{{total}}">{{total}}</td></tr></tfoot></table></div>
         """
