@@ -283,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "RelayTests",
             dependencies: [
-                "Relay", "FairwayTestSupport", "FairwayPostgres",
+                "Relay", "FairShare", "FairwayTestSupport", "FairwayPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

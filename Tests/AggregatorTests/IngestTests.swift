@@ -195,7 +195,8 @@ struct IngestTests {
             for (offset, event) in poison.enumerated() { batch.insert(event, at: 100 + offset * 300) }
             try await SyntheticEvents.publish([events[0], events[1]] + batch, to: harness.redis, chunk: 5000)
             try await harness.running([harness.consumer("a", batchSize: 5000)]) { () async throws in
-                #expect(try await harness.waitForStored(events.count), "999 good events stored")
+                // Bisection is a few dozen transactions: seconds alone, but slow when the whole suite shares two cores.
+                #expect(try await harness.waitForStored(events.count, timeout: .seconds(180)), "999 good events stored")
                 #expect(try await harness.waitForSettled(deadLetters: 3), "poison dead-lettered, nothing left pending")
             }
             let dead = try await harness.deadLetters()

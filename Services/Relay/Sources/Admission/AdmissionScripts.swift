@@ -13,8 +13,9 @@ enum AdmissionScripts {
     /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0), wake channel,
     /// deployment, deployment RPM limit (0 = none), deployment TPM limit (0 = none). The lease id and the waiter id are
     /// the same string, so a slot handed over by a release is found.
-    /// Returns {status, in flight, retry-after s[, charged increment, its epoch]}: 1 admitted, 0 wait, -1 queue full, -2 over the tenant's TPM quota,
-    /// -3 no headroom under the deployment's own RPM/TPM limits.
+    /// Replies with a tag (decoded by ``AcquireReply``): `{'admitted', in flight, charged increment, its epoch}`,
+    /// `{'wait'}`, `{'queue_full'}`, `{'quota', retry-after s}` (the tenant's TPM quota) or `{'headroom', retry-after s}`
+    /// (the deployment's own RPM/TPM limits).
     static let acquire = RedisScript("""
         local t = redis.call('TIME')
         local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -50,7 +51,7 @@ enum AdmissionScripts {
         if not granted and tenantCap > 0 and redis.call('ZCARD', KEYS[4]) >= tenantCap then
             -- At its own cap: wait without holding a place others could use.
             leaveQueue()
-            return {0, inflight, 0}
+            return {'wait'}
         end
         local admit = granted
         if granted then
@@ -75,14 +76,14 @@ enum AdmissionScripts {
                 local ts = tonumber(bucket[2]) or now
                 return math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
             end
-            local function refuse(code, wait)
+            local function refuse(tag, wait)
                 leaveQueue()
                 if granted then
                     redis.call('ZREM', KEYS[1], ARGV[2])
                     redis.call('ZREM', KEYS[4], ARGV[2])
                     redis.call('PUBLISH', ARGV[15], ARGV[16])
                 end
-                return {code, inflight, math.max(1, math.ceil(wait))}
+                return {tag, tostring(math.max(1, math.ceil(wait)))}
             end
             local estimate = tonumber(ARGV[10])
             local limit = tonumber(ARGV[11])
@@ -92,16 +93,16 @@ enum AdmissionScripts {
             if limit > 0 then
                 tenantTokens = refilled(KEYS[5], limit)
                 local need = math.min(estimate, limit)
-                if tenantTokens < need then return refuse(-2, (need - tenantTokens) * 60 / limit) end
+                if tenantTokens < need then return refuse('quota', (need - tenantTokens) * 60 / limit) end
             end
             if rpm > 0 then
                 rpmTokens = refilled(KEYS[9], rpm)
-                if rpmTokens < 1 then return refuse(-3, (1 - rpmTokens) * 60 / rpm) end
+                if rpmTokens < 1 then return refuse('headroom', (1 - rpmTokens) * 60 / rpm) end
             end
             if tpm > 0 then
                 tpmTokens = refilled(KEYS[10], tpm)
                 local need = math.min(estimate, tpm)
-                if tpmTokens < need then return refuse(-3, (need - tpmTokens) * 60 / tpm) end
+                if tpmTokens < need then return refuse('headroom', (need - tpmTokens) * 60 / tpm) end
             end
             if limit > 0 then
                 redis.call('HSET', KEYS[5], 'tokens', tenantTokens - math.min(estimate, limit), 'ts', now)
@@ -139,18 +140,18 @@ enum AdmissionScripts {
             end
             redis.call('ZADD', KEYS[8], now, ARGV[9])
             -- What was added and under which epoch, so the release can take exactly that back.
-            return {1, inflight + 1, 0, string.format('%.17g', charged), tostring(epoch)}
+            return {'admitted', tostring(inflight + 1), string.format('%.17g', charged), tostring(epoch)}
         end
         if ARGV[14] == '1' then
             if not redis.call('ZSCORE', KEYS[2], ARGV[2]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
-                return {-1, inflight, 0}
+                return {'queue_full'}
             end
             redis.call('ZADD', KEYS[2], priority, ARGV[2])
             redis.call('ZADD', KEYS[3], nowms + tonumber(ARGV[7]), ARGV[2])
             if tenantCap > 0 then redis.call('HSET', KEYS[11], ARGV[2], ARGV[5] .. '|' .. KEYS[4]) end
             redis.call('ZADD', KEYS[8], now, ARGV[9])
         end
-        return {0, inflight, 0}
+        return {'wait'}
         """)
 
     /// KEYS: dep slots, tenant slots, tenant tokens, usage, epoch, dep waiting, dep waiter expiry, dep token bucket,

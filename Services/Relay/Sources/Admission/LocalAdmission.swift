@@ -45,7 +45,7 @@ public final class LocalAdmission: Sendable {
 
     func acquire(_ request: AdmissionRequest) async throws(AdmissionRefusal) -> any AdmissionTicket {
         let started = ContinuousClock.now
-        let deadline = started + settings.queueTimeout
+        var waiter = WaiterMachine(now: started, queueTimeout: settings.queueTimeout, pollInterval: settings.pollInterval)
         let id = UUID().lowercaseText
         let deployment = request.deployment.id
         let capacity = localLimit(request.deployment.maxConcurrency)
@@ -103,16 +103,14 @@ public final class LocalAdmission: Sendable {
             case .wait:
                 break
             }
-            if request.abandoned || ContinuousClock.now >= deadline {
+            switch waiter.afterWait(now: .now, abandoned: request.abandoned) {
+            case .sleep(let timeout, _):
+                await wakeups.wait(for: deployment, timeout: timeout)
+            case .giveUp(let refusal):
                 state.withLock { _ = $0.waiters[deployment]?.removeValue(forKey: id) }
-                if request.abandoned {
-                    metrics.rejected(.cancelled)
-                    throw .cancelled
-                }
-                metrics.rejected(.queueTimeout)
-                throw .capacityExceeded(retryAfterSeconds: 1)
+                metrics.rejected(refusal == .cancelled ? .cancelled : .queueTimeout)
+                throw refusal
             }
-            await wakeups.wait(for: deployment, timeout: min(settings.pollInterval, deadline - .now))
         }
     }
 

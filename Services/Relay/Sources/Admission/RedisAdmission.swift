@@ -38,85 +38,62 @@ public struct RedisAdmission: Sendable {
 
     func acquire(_ request: AdmissionRequest) async throws(Failure) -> any AdmissionTicket {
         let started = ContinuousClock.now
-        let deadline = started + settings.queueTimeout
-        let deployment = request.deployment
-        let tenant = request.tenant
-        // One id serves as waiter and lease; arrival time first, so equal priorities are served in arrival order.
-        let arrival = String(UnixClock.microseconds())
-        let lease = String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + request.requestID.lowercaseText
-            + "." + UUID().lowercaseText.prefix(8)
-        let waiter = lease
-        let cost = Double(request.estimatedTokens) * deployment.admissionWeight
-        let keys = [
-            FairShareKeys.slots(deployment: deployment.id), FairShareKeys.waiting(deployment: deployment.id),
-            FairShareKeys.waiterExpiry(deployment: deployment.id), FairShareKeys.slots(tenant: tenant.id),
-            FairShareKeys.tokens(tenant: tenant.id), FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.active,
-            FairShareKeys.requestBucket(deployment: deployment.id), FairShareKeys.tokenBucket(deployment: deployment.id),
-            FairShareKeys.waiterTenants(deployment: deployment.id),
-        ]
-        let leaseTTL = settings.leaseTTL.milliseconds
-        let waiterTTL = settings.claimTTL.milliseconds
-        var waiting = false
+        let deployment = request.deployment.id
+        var waiter = WaiterMachine(now: started, queueTimeout: settings.queueTimeout, pollInterval: settings.pollInterval)
+        var acquire = AcquireRequest(request, lease: Self.leaseID(request), share: 0, settings: settings)
+        let keys = acquire.keys
         while true {
-            let share = view.share(tenant: tenant.id)
-            let reply: RESPValue
+            acquire.share = view.share(tenant: request.tenant.id)
+            let reply: AcquireReply
             do {
-                reply = try await redis.evaluate(AdmissionScripts.acquire, keys: keys, arguments: [
-                    lease, waiter, String(format: "%.17g", share), deployment.maxConcurrency ?? 0, tenant.maxConcurrency ?? 0,
-                    leaseTTL, waiterTTL, settings.maxQueueLength, tenant.id.lowercaseText, Int(request.estimatedTokens),
-                    Int(tenant.tokensPerMinute), String(format: "%.17g", cost), String(settings.halfLife), 1,
-                    FairShareKeys.wakeChannel, deployment.id.lowercaseText, deployment.rpmLimit ?? 0, Int(deployment.tpmLimit ?? 0),
-                ])
+                reply = AcquireReply(try await redis.evaluate(AdmissionScripts.acquire, keys: keys, arguments: acquire.arguments(register: true)))
             } catch {
-                if waiting { metrics.leftQueue(deployment.id) }
+                if waiter.waiting { metrics.leftQueue(deployment) }
                 throw .redis(error)
             }
-            let fields = reply.array ?? []
-            let status = fields.first?.int ?? 0
-            switch status {
-            case 1:
-                if waiting { metrics.leftQueue(deployment.id) }
+            if reply != .wait && reply != .queueFull && waiter.waiting { metrics.leftQueue(deployment) }
+            switch reply {
+            case .admitted(_, let charged, let epoch):
                 let queued = ContinuousClock.now - started
-                metrics.admitted(deployment: deployment.id, tenant: tenant.id, queued: queued)
-                let held = LeaseRenewer.Lease(id: lease, deploymentSlots: keys[0], tenantSlots: keys[3])
+                metrics.admitted(deployment: deployment, tenant: request.tenant.id, queued: queued)
+                let held = LeaseRenewer.Lease(id: acquire.lease, deploymentSlots: keys[0], tenantSlots: keys[3])
                 renewer.add(held)
-                let charged = fields.count > 3 ? fields[3].string ?? "0" : "0"
-                let epoch = fields.count > 4 ? fields[4].string ?? "0" : "0"
-                return RedisTicket(
-                    admission: self, held: .init(lease: held, request: request, charged: charged, chargedEpoch: epoch), queued: queued
-                )
-            case -1:
+                return RedisTicket(admission: self, held: .init(lease: held, request: request, charged: charged, chargedEpoch: epoch), queued: queued)
+            case .queueFull:
                 metrics.rejected(.queueFull)
                 throw .refused(.capacityExceeded(retryAfterSeconds: 1))
-            case -2:
-                if waiting { metrics.leftQueue(deployment.id) }
+            case .overQuota(let retryAfter):
                 metrics.rejected(.quota)
-                throw .refused(.quotaExceeded(retryAfterSeconds: max(1, Int(fields.last?.int ?? 1))))
-            case -3:
-                if waiting { metrics.leftQueue(deployment.id) }
+                throw .refused(.quotaExceeded(retryAfterSeconds: retryAfter))
+            case .noHeadroom(let retryAfter):
                 metrics.rejected(.upstreamLimit)
-                throw .refused(.noHeadroom(retryAfterSeconds: max(1, Int(fields.last?.int ?? 1))))
-            default:
-                if !waiting {
-                    waiting = true
-                    metrics.joinedQueue(deployment.id)
-                }
+                throw .refused(.noHeadroom(retryAfterSeconds: retryAfter))
+            case .malformed:
+                throw .redis(.unexpectedReply("the acquire script answered something unexpected"))
+            case .wait:
+                break
             }
-            if request.abandoned || ContinuousClock.now >= deadline {
+            switch waiter.afterWait(now: .now, abandoned: request.abandoned) {
+            case .sleep(let timeout, let joined):
+                if joined { metrics.joinedQueue(deployment) }
+                await wakeups.wait(for: deployment, timeout: timeout)
+            case .giveUp(let refusal):
                 _ = try? await redis.evaluate(
                     AdmissionScripts.leave, keys: [keys[1], keys[2], keys[0], keys[3], keys[10]],
-                    arguments: [waiter, FairShareKeys.wakeChannel, deployment.id.lowercaseText]
+                    arguments: [acquire.lease, FairShareKeys.wakeChannel, deployment.lowercaseText]
                 )
-                metrics.leftQueue(deployment.id)
-                if request.abandoned {
-                    metrics.rejected(.cancelled)
-                    throw .refused(.cancelled)
-                }
-                metrics.rejected(.queueTimeout)
-                throw .refused(.capacityExceeded(retryAfterSeconds: 1))
+                if waiter.waiting { metrics.leftQueue(deployment) }
+                metrics.rejected(refusal == .cancelled ? .cancelled : .queueTimeout)
+                throw .refused(refusal)
             }
-            await wakeups.wait(for: deployment.id, timeout: min(settings.pollInterval, deadline - .now))
         }
+    }
+
+    /// Arrival time first, so equal priorities are served in arrival order; unique per attempt.
+    static func leaseID(_ request: AdmissionRequest) -> String {
+        let arrival = String(UnixClock.microseconds())
+        return String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + request.requestID.lowercaseText
+            + "." + UUID().lowercaseText.prefix(8)
     }
 
     func release(_ ticket: RedisTicket.Held, actualTokens: Int64?) async {
