@@ -45,22 +45,7 @@ struct CLIEndToEndTests {
     }
 
     static func withManagement(_ body: @Sendable (String) async throws -> Void) async throws {
-        try await TestDatabase.with { database in
-            let redis = try await RedisServerProcess()
-            let management = try ServiceBinary("fairway-management", environment: [
-                "DATABASE_URL": database.url, "REDIS_URL": redis.url, "FAIRWAY_ADMIN_TOKEN": token,
-            ])
-            do {
-                try #require(await management.waitUntilReady(), "management never became ready:\n\(management.child.output)")
-                try await body(management.baseURL)
-            } catch {
-                await management.child.stop()
-                await redis.stop()
-                throw error
-            }
-            await management.child.stop()
-            await redis.stop()
-        }
+        try await ManagementProcess.with(adminToken: token) { management, _ in try await body(management.baseURL) }
     }
 
     @Test func everyCommandGroupWorksInEveryFormat() async throws {

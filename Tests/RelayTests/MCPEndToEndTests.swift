@@ -166,3 +166,38 @@ struct MCPEndToEndTests {
         }
     }
 }
+
+extension MCPEndToEndTests {
+    @Test func aDrainingRelayEndsOpenEventStreamsAndLogsThem() async throws {
+        try await RelayHarness.with { harness in
+            try await Self.server(harness, "feed-long")
+            let key = try await harness.createKey(tenant: try await harness.createTenant("mcp"))
+            let relay = try await harness.startRelay(["FAIRWAY_DRAIN_TIMEOUT": "0"])
+            var request = HTTPClientRequest(url: relay.baseURL + "/mcp/feed-long")
+            request.headers.add(name: "authorization", value: "Bearer \(key.secret)")
+            request.headers.add(name: "accept", value: "text/event-stream")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let started = ContinuousClock.now
+            var text = ""
+            var signalled = false
+            do {
+                for try await chunk in response.body {
+                    text += String(buffer: chunk)
+                    if !signalled {
+                        signalled = true
+                        relay.child.signal(SIGTERM)
+                    }
+                }
+            } catch {
+                // The relay closing the connection mid-stream is also an end.
+            }
+            #expect(ContinuousClock.now - started < .seconds(8), "the stream ended at the drain deadline, not after its 40 events")
+            #expect(!text.contains("\"n\":40"))
+            #expect(await relay.child.waitForExit(timeout: .seconds(10)) != nil, "the relay exited")
+            let logged = try await RelayHardeningTests.waitUntil(.seconds(5)) {
+                try await harness.events().contains { $0.endpoint == "mcp" && $0.errorType == "relay_draining" }
+            }
+            #expect(logged != nil, "the cut stream has its event")
+        }
+    }
+}

@@ -65,6 +65,8 @@ struct MCPProxy: Sendable {
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: refusal)))
             }
         }
+        // Tracked like every request, so a drain's deadline also ends long event streams.
+        pipeline.inFlight.track(cancellation)
         return await forward(request, body: body, to: server, policy: policy, call: call, cancellation: cancellation)
     }
 
@@ -92,6 +94,7 @@ struct MCPProxy: Sendable {
         case .failure(let error):
             logger.warning("MCP server unreachable", metadata: ["server": "\(server.name)", "cause": "\(error)"])
             var call = call
+            pipeline.inFlight.finished(cancellation)
             let failure = cancellation.reason.map(RelayPipeline.stopped) ?? RelayError(
                 status: .badGateway, type: "upstream_error", message: "The MCP server '\(server.name)' could not be reached.", code: "mcp_server_unreachable"
             )
@@ -109,7 +112,7 @@ struct MCPProxy: Sendable {
         }
         let status = Int(response.status.code)
         let isJSON = response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true
-        let (events, limit) = (pipeline.events, pipeline.settings.maxResponseBytes)
+        let (events, limit, inFlight) = (pipeline.events, pipeline.settings.maxResponseBytes, pipeline.inFlight)
         // A reader task owns the server's body, so a client that leaves (or a drain) stops it even while the server
         // is silent; the writer below hands its chunks on.
         let (chunks, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
@@ -123,7 +126,7 @@ struct MCPProxy: Sendable {
             continuation.finish()
         }
         let stop = cancellation.onFire { reader.cancel() }
-        let owner = MCPBodyOwner(reader: reader, call: call, status: status, events: events)
+        let owner = MCPBodyOwner(reader: reader, call: call, status: status, events: events) { inFlight.finished(cancellation) }
         return Response(status: .init(code: status), headers: headers, body: ResponseBody { writer in
             guard var call = owner.take() else { return try await writer.finish(nil) }
             defer {
@@ -157,6 +160,7 @@ struct MCPProxy: Sendable {
             }
             if let reason = cancellation.reason { call.errorType = reason == .draining ? "relay_draining" : "client_disconnected" }
             events.emit(call.event(status: status))
+            inFlight.finished(cancellation)
         })
     }
 }
@@ -170,12 +174,14 @@ final class MCPBodyOwner: Sendable {
     private let call: Mutex<MCPCall?>
     private let status: Int
     private let events: any RequestLogSink
+    private let finished: @Sendable () -> Void
 
-    init(reader: Task<Void, Never>, call: MCPCall, status: Int, events: any RequestLogSink) {
+    init(reader: Task<Void, Never>, call: MCPCall, status: Int, events: any RequestLogSink, finished: @escaping @Sendable () -> Void) {
         self.reader = reader
         self.call = Mutex(call)
         self.status = status
         self.events = events
+        self.finished = finished
     }
 
     /// The call, for the body that now owns its event (nil if a body already took it).
@@ -188,6 +194,7 @@ final class MCPBodyOwner: Sendable {
         reader.cancel()
         call.errorType = "client_disconnected"
         events.emit(call.event(status: status))
+        finished()
     }
 }
 
