@@ -92,33 +92,16 @@ public struct RelayPipeline: Sendable {
         }
         record.modelName = parsed.model
         record.stream = parsed.stream
-        guard key.key.limits.allows(parsed.model) else {
-            return await finish(&record, .modelNotAllowed(parsed.model))
-        }
-        guard var route = await cache.route(for: parsed.model) else {
-            return await finish(&record, .modelNotFound(parsed.model))
+        let route: Route
+        switch await resolve(parsed, key: key) {
+        case .success(let resolved): route = resolved
+        case .failure(let error): return await finish(&record, error)
         }
         record.modelGroup = route.groupName
-        route.candidates.removeAll { !$0.deployment.provider.provider.supports(endpoint) }
-        guard !route.candidates.isEmpty else {
-            return await finish(&record, .invalidRequest(
-                "The model '\(parsed.model)' does not support \(endpoint.rawValue).", param: "model", code: "unsupported_endpoint"
-            ))
-        }
         let caching = CachePlan(
             endpoint: endpoint, parsed: parsed, route: route, tenant: key.tenant.id, cacheControl: request.headers[.cacheControl]
         )
-        if let caching {
-            record.cacheStatus = "miss"
-            let lookup = caching.read ? trace?.child("cache lookup") : nil
-            let cached = caching.read ? await responseCache.get(caching.key) : nil
-            lookup?.attributes["fairway.cache.hit"] = cached != nil
-            lookup?.end()
-            if let body = cached,
-               let hit = await answer(fromCache: body, parsed: parsed, plan: caching, record: &record) {
-                return hit
-            }
-        }
+        if let caching, let hit = await lookUp(caching, parsed: parsed, record: &record) { return hit }
         if endpoint.generates {
             do {
                 record.governance = try await governance.admit(GovernanceRequest(
@@ -160,6 +143,33 @@ public struct RelayPipeline: Sendable {
         guard let plan, plan.write, deployment.cache.enabled, body.count <= settings.cacheMaxEntryBytes else { return }
         let (cache, ttl) = (responseCache, deployment.cache.ttlSeconds)
         Task { await cache.put(plan.key, body, ttlSeconds: ttl) }
+    }
+
+    /// The deployments that may answer: the key must be allowed the name, the name must exist, and some deployment
+    /// must serve the endpoint.
+    private func resolve(_ parsed: ParsedRequest, key: AuthenticatedKey) async -> Result<Route, RelayError> {
+        guard key.key.limits.allows(parsed.model) else { return .failure(.modelNotAllowed(parsed.model)) }
+        guard var route = await cache.route(for: parsed.model) else { return .failure(.modelNotFound(parsed.model)) }
+        route.candidates.removeAll { !$0.deployment.provider.provider.supports(parsed.endpoint) }
+        guard !route.candidates.isEmpty else {
+            return .failure(.invalidRequest(
+                "The model '\(parsed.model)' does not support \(parsed.endpoint.rawValue).", param: "model", code: "unsupported_endpoint"
+            ))
+        }
+        return .success(route)
+    }
+
+    /// The cached answer, when the request may read the cache and an entry can be replayed; marks the request a miss
+    /// otherwise.
+    private func lookUp(_ caching: CachePlan, parsed: ParsedRequest, record: inout RequestRecord) async -> Response? {
+        record.cacheStatus = "miss"
+        guard caching.read else { return nil }
+        let span = record.trace?.child("cache lookup")
+        let cached = await responseCache.get(caching.key)
+        span?.attributes["fairway.cache.hit"] = cached != nil
+        span?.end()
+        guard let body = cached else { return nil }
+        return await answer(fromCache: body, parsed: parsed, plan: caching, record: &record)
     }
 
     private struct Refusal: Error {
