@@ -70,12 +70,7 @@ enum AdmissionScripts {
         end
         if admit then
             -- Every bucket is checked before any is charged: all or nothing.
-            local function refilled(key, limit)
-                local bucket = redis.call('HMGET', key, 'tokens', 'ts')
-                local tokens = tonumber(bucket[1]) or limit
-                local ts = tonumber(bucket[2]) or now
-                return math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
-            end
+            \(TokenBucketLua.functions)
             local function refuse(tag, wait)
                 leaveQueue()
                 if granted then
@@ -173,18 +168,9 @@ enum AdmissionScripts {
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
         -- A token bucket gets back what was reserved and pays what was really used.
-        local function settle(key, limit)
-            if limit <= 0 then return end
-            local bucket = redis.call('HMGET', key, 'tokens', 'ts')
-            local tokens = tonumber(bucket[1]) or limit
-            local ts = tonumber(bucket[2]) or now
-            tokens = math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
-            tokens = math.min(limit, tokens + math.min(tonumber(ARGV[3]), limit) - tonumber(ARGV[4]))
-            redis.call('HSET', key, 'tokens', tokens, 'ts', now)
-            redis.call('EXPIRE', key, 120)
-        end
-        settle(KEYS[3], tonumber(ARGV[5]))
-        settle(KEYS[8], tonumber(ARGV[12]))
+        \(TokenBucketLua.functions)
+        settleBucket(KEYS[3], tonumber(ARGV[5]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+        settleBucket(KEYS[8], tonumber(ARGV[12]), tonumber(ARGV[3]), tonumber(ARGV[4]))
         -- Replace the estimate charged at admission (taken back exactly, even across a re-base) by the real cost.
         local halfLife = tonumber(ARGV[7])
         local epoch = tonumber(redis.call('GET', KEYS[5]) or tostring(now))

@@ -24,12 +24,7 @@ enum GovernanceScripts {
         end
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-        local function refilled(key, limit)
-            local bucket = redis.call('HMGET', key, 'tokens', 'ts')
-            local tokens = tonumber(bucket[1]) or limit
-            local ts = tonumber(bucket[2]) or now
-            return math.min(limit, tokens + math.max(0, now - ts) * limit / 60)
-        end
+        \(TokenBucketLua.functions)
         local rpm = tonumber(ARGV[3])
         local tpm = tonumber(ARGV[4])
         local need = math.min(tonumber(ARGV[5]), tpm)
@@ -72,18 +67,10 @@ enum GovernanceScripts {
     /// `{'ok', tenant spent, key spent, tenant crossed, key crossed}` ('' / '0' where not applicable).
     static let settle = RedisScript("""
         if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return {'duplicate'} end
-        local tpm = tonumber(ARGV[7])
-        if tpm > 0 then
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-            local bucket = redis.call('HMGET', KEYS[6], 'tokens', 'ts')
-            local tokens = tonumber(bucket[1]) or tpm
-            local ts = tonumber(bucket[2]) or now
-            tokens = math.min(tpm, tokens + math.max(0, now - ts) * tpm / 60)
-            tokens = math.min(tpm, tokens + math.min(tonumber(ARGV[8]), tpm) - tonumber(ARGV[9]))
-            redis.call('HSET', KEYS[6], 'tokens', tokens, 'ts', now)
-            redis.call('EXPIRE', KEYS[6], 120)
-        end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+        \(TokenBucketLua.functions)
+        settleBucket(KEYS[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]))
         local cost = tonumber(ARGV[1])
         local reply = {'ok', '', '', '0', '0'}
         for i = 1, 2 do
