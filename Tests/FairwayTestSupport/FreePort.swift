@@ -3,10 +3,22 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it; the socket is closed at once).
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it; the socket is closed at once),
+/// and that this process has not handed out before: the kernel may offer a just-closed port again before the first
+/// taker binds it, and two of our servers on one port make a test talk to the wrong one.
 public enum FreePort {
+    private static let handedOut = Mutex<Set<Int>>([])
+
     public static func next() -> Int {
+        while true {
+            let port = candidate()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+    }
+
+    private static func candidate() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0, "socket() failed")
         defer { close(fd) }

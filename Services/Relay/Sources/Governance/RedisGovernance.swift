@@ -74,6 +74,8 @@ public struct RedisGovernance: Governance {
     private func seed(_ budgeted: GatePlan.Budgeted) async -> Bool {
         await seeds.run(budgeted.spendKey) { [self] in
             do {
+                // A caller that found the counter missing may arrive just after another seed here set it.
+                if try await redis.send(RedisCommand("EXISTS", budgeted.spendKey)).int == 1 { return true }
                 let stored = try await spend.spend(of: budgeted.owner, since: budgeted.window.firstDay)
                 let set = try await redis.evaluate(
                     GovernanceScripts.seed, keys: [budgeted.spendKey, budgeted.softKey],
