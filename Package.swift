@@ -45,6 +45,8 @@ let package = Package(
             name: "FairwayCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/FairwayCore",
@@ -99,6 +101,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -153,7 +157,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fairway-relay",
-            dependencies: ["Relay"],
+            dependencies: ["Relay", "FairwayRuntime"],
             path: "Services/Relay/Main",
             swiftSettings: swiftSettings
         ),

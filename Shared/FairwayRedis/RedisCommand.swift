@@ -1,4 +1,3 @@
-import CHiredis
 import NIOCore
 
 /// A value that can be sent as one argument of a Redis command.
@@ -31,43 +30,56 @@ extension Array: RedisArgument where Element == UInt8 {
     public var redisBytes: [UInt8] { self }
 }
 
-/// One Redis command: its name and arguments as binary-safe byte strings.
+/// One Redis command, held as its RESP encoding (`*N` then `$len` + bytes per argument): built once where the
+/// command is made, written to the socket as is. Binary-safe; hiredis parses the replies.
 public struct RedisCommand: Sendable, Equatable {
-    public var arguments: [[UInt8]]
+    /// The command's RESP bytes.
+    public private(set) var encoded: [UInt8]
+    public let name: String
 
     public init(_ name: String, _ arguments: any RedisArgument...) {
         self.init(name, arguments)
     }
 
     public init(_ name: String, _ arguments: [any RedisArgument]) {
-        self.arguments = [Array(name.utf8)] + arguments.map(\.redisBytes)
+        self.name = name
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(16 + name.utf8.count + arguments.count * 24)
+        Self.appendHeader(0x2A, arguments.count + 1, to: &encoded)
+        Self.append(Array(name.utf8), to: &encoded)
+        for argument in arguments { Self.append(argument.redisBytes, to: &encoded) }
+        self.encoded = encoded
     }
 
-    public var name: String { arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+    /// An XADD-shaped command whose arguments are all text, without boxing each one in an existential.
+    public init(_ name: String, texts: [String]) {
+        self.name = name
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(16 + texts.reduce(name.utf8.count) { $0 + $1.utf8.count + 8 })
+        Self.appendHeader(0x2A, texts.count + 1, to: &encoded)
+        Self.append(name.utf8, to: &encoded)
+        for text in texts { Self.append(text.utf8, to: &encoded) }
+        self.encoded = encoded
+    }
 
-    /// Appends the RESP encoding of this command, formatted by hiredis's `redisFormatCommandArgv`.
+    public static func == (lhs: RedisCommand, rhs: RedisCommand) -> Bool { lhs.encoded == rhs.encoded }
+
+    private static func append<Bytes: Collection<UInt8>>(_ bytes: Bytes, to encoded: inout [UInt8]) {
+        appendHeader(0x24, bytes.count, to: &encoded)
+        encoded.append(contentsOf: bytes)
+        encoded.append(0x0D)
+        encoded.append(0x0A)
+    }
+
+    /// `*count\r\n` or `$length\r\n`.
+    private static func appendHeader(_ marker: UInt8, _ count: Int, to encoded: inout [UInt8]) {
+        encoded.append(marker)
+        encoded.append(contentsOf: String(count).utf8)
+        encoded.append(0x0D)
+        encoded.append(0x0A)
+    }
+
     func encode(into buffer: inout ByteBuffer) {
-        let lengths = arguments.map(\.count)
-        var storage = arguments.flatMap { $0 }
-        storage.append(0)  // never empty, so the base address always exists
-        storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append((base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            var target: UnsafeMutablePointer<CChar>?
-            let written = pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    redisFormatCommandArgv(&target, Int32(lengths.count), argv.baseAddress, argvlen.baseAddress)
-                }
-            }
-            guard written > 0, let target else { return }
-            defer { redisFreeCommand(target) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(written)))
-        }
+        buffer.writeBytes(encoded)
     }
 }

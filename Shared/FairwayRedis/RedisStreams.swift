@@ -45,16 +45,17 @@ extension RedisClient {
     }
 
     public static func xaddCommand(_ key: String, fields: [(String, String)], approximateMaxLength: Int? = nil) -> RedisCommand {
-        var arguments: [any RedisArgument] = [key]
+        var arguments: [String] = [key]
+        arguments.reserveCapacity(fields.count * 2 + 5)
         if let approximateMaxLength {
-            arguments += ["MAXLEN", "~", approximateMaxLength]
+            arguments += ["MAXLEN", "~", String(approximateMaxLength)]
         }
         arguments.append("*")
         for (name, value) in fields {
             arguments.append(name)
             arguments.append(value)
         }
-        return RedisCommand("XADD", arguments)
+        return RedisCommand("XADD", texts: arguments)
     }
 
     /// `XGROUP CREATE key group id MKSTREAM`; returns false when the group already exists.

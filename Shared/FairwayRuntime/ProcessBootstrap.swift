@@ -3,11 +3,22 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The start of every service's `serve`: logging and metrics installed once, then an HTTP application carrying the
 /// operational routes, the service's own routes and its long-running services, shut down on SIGTERM/SIGINT.
 public enum ProcessBootstrap {
+    /// Runs Swift concurrency's tasks on NIO's event loops instead of a separate thread pool, so a request handler
+    /// that awaits a socket (the upstream, Redis) resumes on the loop that read it rather than hopping threads twice per
+    /// await. Call first thing in `main`, once. Anything that blocks a thread in a task would then stall a loop's
+    /// sockets: the relay blocks only in its spill file's `fsync`, which runs while Redis is unreachable.
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     public static func start(logging: LoggingSettings, label: String, service: String) -> Logger {
         ProcessLogging.bootstrap(logging)
         ProcessMetrics.bootstrap()

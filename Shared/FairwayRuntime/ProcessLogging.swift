@@ -8,7 +8,7 @@ public enum ProcessLogging {
             var handler: any LogHandler =
                 switch settings.format {
                 case .json: JSONLogHandler(label: label)
-                case .text: StreamLogHandler.standardError(label: label)
+                case .text: TextLogHandler(label: label)
                 }
             handler.logLevel = settings.level
             return handler

@@ -13,6 +13,14 @@ struct RESPCodecTests {
         #expect(Array(buffer.readableBytesView) == expected)
     }
 
+    @Test func textCommandsEncodeLikeArgumentCommands() {
+        let texts = ["fairway:requests", "MAXLEN", "~", "1000", "*", "model", "gpt-ü", "empty", ""]
+        #expect(RedisCommand("XADD", texts: texts) == RedisCommand("XADD", texts.map { $0 as any RedisArgument }))
+        let xadd = RedisClient.xaddCommand("s", fields: [("k", "v")], approximateMaxLength: 5)
+        #expect(String(decoding: xadd.encoded, as: UTF8.self)
+            == "*8\r\n$4\r\nXADD\r\n$1\r\ns\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n$1\r\n5\r\n$1\r\n*\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    }
+
     @Test func repliesAcrossPartialReads() throws {
         let decoder = RESPReplyDecoder()
         let wire = Array("*3\r\n:42\r\n$5\r\nhello\r\n*2\r\n+OK\r\n$-1\r\n-ERR nope\r\n".utf8)

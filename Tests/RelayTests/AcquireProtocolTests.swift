@@ -20,7 +20,7 @@ struct AcquireProtocolTests {
         let request = AcquireRequest(AdmissionRequest(tenant: tenant, deployment: deployment, estimatedTokens: 50, requestID: UUID()), lease: "L", share: 0.25, settings: settings)
         let texts = request.arguments(register: true).map { String(decoding: $0.redisBytes, as: UTF8.self) }
         #expect(texts == [
-            "L", "L", "0.25", "8", "3", "30000", "2000", "100", tenant.id.lowercaseText, "50", "600", "100", "300.0", "1",
+            "L", "L", "0.25", "8", "3", "30000", "2000", "100", tenant.id.lowercaseText, "50", "600", "100.0", "300.0", "1",
             FairShareKeys.wakeChannel, deployment.id.lowercaseText, "60", "0",
         ])
         #expect(request.keys.count == 11 && request.keys[0] == FairShareKeys.slots(deployment: deployment.id))

@@ -63,8 +63,8 @@ struct AcquireRequest: Sendable {
         ]
     }
 
-    /// A float as text Lua reads back to the same value.
-    static func exact(_ value: Double) -> String { String(format: "%.17g", value) }
+    /// The shortest text that reads back as exactly `value` (Lua's `tonumber` included).
+    static func exact(_ value: Double) -> String { value.description }
 }
 
 /// What the acquire script answered, decoded from its tagged reply (`{'admitted', in flight, charged, epoch}`,

@@ -112,7 +112,7 @@ public struct RedisAdmission: Sendable {
                 Int(request.tenant.tokensPerMinute), ticket.charged, String(settings.halfLife),
                 FairShareKeys.wakeChannel, request.deployment.id.lowercaseText, request.deployment.maxConcurrency ?? 0,
                 settings.claimTTL.milliseconds, Int(request.deployment.tpmLimit ?? 0),
-                ticket.chargedEpoch, String(format: "%.17g", actualCost),
+                ticket.chargedEpoch, actualCost,
             ])
         } catch {
             // The lease expires on its own within its TTL; the usage correction is lost, which only skews priority.
@@ -149,7 +149,10 @@ final class RedisTicket: AdmissionTicket {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // In a task of its own: a cancelled request must still give its slot back.
         let (admission, held) = (self.admission, self.held)
-        await Task { await admission.release(held, actualTokens: actualTokens) }.value
+        let release = Task { await admission.release(held, actualTokens: actualTokens) }
+        // A tenant with a TPM quota must see its refund before its answer arrives (its next request reads the bucket);
+        // otherwise the answer does not wait for the slot's return trip to Redis.
+        if held.request.tenant.tokensPerMinute > 0 { await release.value }
     }
 
     deinit {

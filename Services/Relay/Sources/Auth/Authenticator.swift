@@ -1,5 +1,4 @@
 import FairwayCore
-import Foundation
 import HTTPTypes
 import Logging
 import Metrics
@@ -32,18 +31,31 @@ public struct Authenticator: Sendable {
         self.cache = cache
     }
 
-    /// The secret from `Authorization: Bearer …` or, for Anthropic-style clients, `x-api-key`.
+    /// The secret from `Authorization: Bearer …` or, for Anthropic-style clients, `x-api-key`. Read on the header's
+    /// bytes: it runs on every request.
     public static func secret(from headers: HTTPFields) -> String? {
         if let authorization = headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let bytes = authorization.utf8
+            let scheme = "bearer".utf8
+            if bytes.count > scheme.count, let space = bytes.firstIndex(of: 0x20),
+               bytes.distance(from: bytes.startIndex, to: space) == scheme.count,
+               zip(bytes[..<space], scheme).allSatisfy({ $0 | 0x20 == $1 }) {
+                return trimmed(authorization.utf8[bytes.index(after: space)...])
             }
         }
-        if let name = HTTPField.Name("x-api-key"), let key = headers[name] {
-            return key.trimmingCharacters(in: .whitespaces)
+        if let key = headers[.xAPIKey] {
+            return trimmed(key.utf8[...])
         }
         return nil
+    }
+
+    /// The text without surrounding spaces and tabs.
+    private static func trimmed(_ bytes: Substring.UTF8View) -> String {
+        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(Substring(bytes[first...last]))
     }
 
     public func authenticate(headers: HTTPFields) async -> Outcome {
@@ -81,4 +93,10 @@ public struct Authenticator: Sendable {
         failures.increment()
         return .unauthorized
     }
+}
+
+extension HTTPField.Name {
+    /// Anthropic clients send their key here.
+    // A valid literal field name: the initializer only fails on characters this literal does not contain.
+    static let xAPIKey = HTTPField.Name("x-api-key")!
 }

@@ -15,6 +15,9 @@ struct UpstreamHTTPClient: Service {
         configuration.decompression = .disabled
         // A redirect would re-send the body and the upstream credential to wherever it points.
         configuration.redirectConfiguration = .disallow
+        // The relay's own "upstream attempt" span is the client span; the HTTP client's would be a second one, and its
+        // attribute building (a URL parse per request) runs even with no tracer installed.
+        configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration, backgroundActivityLogger: logger)
     }
 
