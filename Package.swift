@@ -222,6 +222,16 @@ let package = Package(
             path: "bench/IngestBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "fairway-bench-openloop",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "bench/OpenLoop",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .target(

@@ -4,7 +4,9 @@
     perf script -i perf.data | bench/flamegraph.py --title "relay, open" out.svg [--folded out.folded] [--top N]
 
 Swift symbols are demangled with `swift demangle --simplified`; frames a frame-pointer walk could not name are
-dropped. `--top N` prints the N functions with the most inclusive samples, which is what bench/README.md quotes.
+dropped. `--top N` prints the N functions with the most inclusive samples; `--stages` splits the samples by stage of
+the request path (each sample goes to the stage of its frame nearest the leaf that names one), which is what
+bench/README.md quotes.
 """
 import argparse
 import collections
@@ -122,12 +124,42 @@ def svg(folded, title, width=1800, row=16):
     return "\n".join(out)
 
 
+# Stage of a frame, by the types it names; checked from the leaf towards the root.
+STAGES = [
+    ("JSON parsing and writing", re.compile(r"JSONParser|JSONWriter|\bJSON\.|canonicalBytes|SplicedJSON")),
+    ("Redis client (events, admission, cooldowns)", re.compile(r"Redis[A-Z]|RequestLogEmitter|hiredis|redisReader")),
+    ("upstream HTTP client (AsyncHTTPClient)", re.compile(r"HTTPClient|Transaction|HTTPConnectionPool|HTTP1Connection|HTTP1ClientChannelHandler|RequestBag")),
+    ("HTTP server (Hummingbird, NIO HTTP/1 server)", re.compile(
+        r"HTTPChannelHandler|ApplicationProtocol|Router|RouterResponder|NIOAsyncWriter|NIOAsyncChannel|HTTPServerPipelineHandler"
+        r"|HTTP1ToHTTPServerCodec|HTTPResponseEncoder|HTTPRequestDecoder|ResponseWriter|MetricsMiddleware|Hummingbird")),
+    ("relay logic (auth, routing, admission, event)", re.compile(
+        r"RelayPipeline|UpstreamCall|Authenticator|ConfigCache|ParsedRequest|OpenAIProvider|RequestRecord|RequestCancellation"
+        r"|InFlightRequests|FairShareAdmission|RedisAdmission|RedisTicket|UpstreamRouter|RelayRoutes|APIKeySecret|UpstreamStream")),
+    ("Swift concurrency runtime (task switches, enqueue)", re.compile(r"swift_task|swift_job_run|AsyncTask|runJobInEstablishedExecutorContext")),
+    ("NIO event loop (epoll, scheduling)", re.compile(r"SelectableEventLoop|Selector\.|epoll")),
+]
+
+
+def stages(folded):
+    counts, total = collections.Counter(), sum(folded.values()) or 1
+    for stack, count in folded.items():
+        stage = "other"
+        for frame in reversed(stack):
+            found = next((name for name, pattern in STAGES if pattern.search(frame)), None)
+            if found:
+                stage = found
+                break
+        counts[stage] += count
+    return [(name, count * 100 / total) for name, count in counts.most_common()]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("svg")
     parser.add_argument("--title", default="flame graph")
     parser.add_argument("--folded")
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--stages", action="store_true")
     args = parser.parse_args()
     samples = list(read_samples(sys.stdin))
     names = demangler({frame for sample in samples for frame in sample})
@@ -138,6 +170,9 @@ def main():
         with open(args.folded, "w") as handle:
             for stack, count in folded.most_common():
                 handle.write(";".join(stack) + f" {count}\n")
+    if args.stages:
+        for name, share in stages(folded):
+            print(f"{share:6.2f}%  {name}")
     if args.top:
         inclusive = collections.Counter()
         for stack, count in folded.items():
