@@ -12,7 +12,7 @@ import Synchronization
 public final class RedisClient: Sendable, Service {
     public let configuration: RedisConfiguration
     private let slots: [RedisConnectionSlot]
-    private let nextSlot = Atomic<Int>(0)
+    private let slotTurn = Atomic<Int>(0)
     private let logger: Logger
 
     public init(
@@ -44,8 +44,7 @@ public final class RedisClient: Sendable, Service {
     /// included as `.error` values: one network round trip for the lot.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        let index = nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue
-        let slot = slots[index % slots.count]
+        let slot = nextSlot()
         let effectiveTimeout = timeout ?? configuration.commandTimeout
         do {
             return try await slot.connection()
@@ -56,6 +55,18 @@ public final class RedisClient: Sendable, Service {
         } catch {
             throw .connectionFailed(String(describing: error))
         }
+    }
+
+    /// The next slot in turn among those on the caller's own event loop, when it runs on one: the reply then resumes the
+    /// caller on its own thread instead of waking another (the relay's tasks run on the event loops). Any slot in turn
+    /// otherwise.
+    private func nextSlot() -> RedisConnectionSlot {
+        let start = slotTurn.wrappingAdd(1, ordering: .relaxed).oldValue
+        for offset in 0..<slots.count {
+            let slot = slots[(start &+ offset) % slots.count]
+            if slot.eventLoop.inEventLoop { return slot }
+        }
+        return slots[start % slots.count]
     }
 
     /// Closes every connection; later commands fail with `RedisError.clientClosed`.

@@ -15,7 +15,7 @@ final class RedisConnectionSlot: Sendable {
 
     private let state = NIOLockedValueBox(State.idle(failures: 0, retryAt: .uptimeNanoseconds(0), lastError: nil))
     private let configuration: RedisConfiguration
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
 
     init(configuration: RedisConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration

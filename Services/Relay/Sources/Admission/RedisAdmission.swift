@@ -89,12 +89,16 @@ public struct RedisAdmission: Sendable {
         }
     }
 
-    /// Arrival time first, so equal priorities are served in arrival order; unique per attempt.
+    /// Arrival time first, so equal priorities are served in arrival order; unique per attempt: the request id is
+    /// unique across relays, the attempt number within this process.
     static func leaseID(_ request: AdmissionRequest) -> String {
         let arrival = String(UnixClock.microseconds())
+        let attempt = attempts.wrappingAdd(1, ordering: .relaxed).oldValue
         return String(repeating: "0", count: max(0, 17 - arrival.count)) + arrival + ":" + request.requestID.lowercaseText
-            + "." + UUID().lowercaseText.prefix(8)
+            + "." + String(attempt, radix: 36)
     }
+
+    private static let attempts = Atomic<UInt64>(0)
 
     func release(_ ticket: RedisTicket.Held, actualTokens: Int64?) async {
         let request = ticket.request

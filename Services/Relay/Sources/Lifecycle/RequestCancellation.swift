@@ -1,3 +1,6 @@
+import FairwayCore
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Stops one request's upstream work from outside its task: when its client disconnects, or when a draining relay's
@@ -52,12 +55,21 @@ public final class RequestCancellation: Sendable {
         _ = state.withLock { $0.handlers.removeValue(forKey: id) }
     }
 
-    /// Runs `operation` in a task of its own that is cancelled when this fires (or when the caller is cancelled).
-    /// The operation always runs to a result: it reports its own cancellation.
-    public func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T {
+    /// Runs `operation` in a task of its own that is cancelled when this fires (or when the caller is cancelled), and
+    /// at `deadline` when one is given — an event-loop timer, so an upstream call's total timeout costs no task of its
+    /// own. The operation always runs to a result: it reports its own cancellation (and tells a deadline by the clock).
+    public func run<T: Sendable>(until deadline: ContinuousClock.Instant? = nil, _ operation: @escaping @Sendable () async -> T) async -> T {
         let work = Task { await operation() }
         let id = onFire { work.cancel() }
-        defer { remove(id) }
+        let timer = deadline.map { deadline in
+            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(max(0, (deadline - .now).nanoseconds))) {
+                work.cancel()
+            }
+        }
+        defer {
+            remove(id)
+            timer?.cancel()
+        }
         return await withTaskCancellationHandler {
             await work.value
         } onCancel: {

@@ -246,7 +246,7 @@ public struct RelayPipeline: Sendable {
                 attemptSpan.attributes["gen_ai.request.model"] = deployment.upstreamModel
                 call.traceHeaders = RequestTrace.propagationHeaders(for: attemptSpan)
             }
-            let outcome = await cancellation.run { [call] in await call.run() }
+            let outcome = await cancellation.run(until: call.totalDeadline) { [call] in await call.run() }
             attemptSpan?.attributes["fairway.outcome"] = outcome.label
             attemptSpan?.end()
             let failingBefore = health.failing.contains(deployment.id)

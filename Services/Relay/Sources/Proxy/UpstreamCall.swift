@@ -8,7 +8,9 @@ import NIOHTTP1
 /// One attempt of one request on one deployment, reported as an ``AttemptOutcome``.
 ///
 /// Timeouts: connect (client-wide), first byte (the response head, and for streams the first event), total (the
-/// deployment's `timeout_secs`). It holds nothing that needs releasing: the caller owns the slot and the event.
+/// deployment's `timeout_secs`: for a stream its reader's own deadline; otherwise the caller runs the call with
+/// ``RequestCancellation/run(until:_:)`` at ``totalDeadline``, and a call cancelled past it reports a timeout). It
+/// holds nothing that needs releasing: the caller owns the slot and the event.
 struct UpstreamCall: Sendable {
     let deployment: Deployment
     let parsed: ParsedRequest
@@ -16,12 +18,13 @@ struct UpstreamCall: Sendable {
     let settings: RelaySettings
     /// `traceparent` (and friends) when tracing is on, so the provider's spans join the request's trace.
     var traceHeaders: [(String, String)] = []
+    let started = ContinuousClock.now
+
+    var totalDeadline: ContinuousClock.Instant { started + deployment.timeout }
 
     var provider: any UpstreamProvider { deployment.provider.provider }
 
     func run() async -> AttemptOutcome {
-        let started = ContinuousClock.now
-        let totalDeadline = started + deployment.timeout
         let firstByteDeadline = started + min(deployment.timeout, settings.firstByteTimeout)
         if let local = provider.localAnswer(parsed) { return .completed(body: local, usage: .zero) }
         let upstream: UpstreamRequest
@@ -50,10 +53,9 @@ struct UpstreamCall: Sendable {
         let body: [UInt8]
         do {
             let limit = settings.maxResponseBytes
-            let buffer = try await withDeadline(totalDeadline - .now) { try await response.body.collect(upTo: limit) }
-            body = Array(buffer.readableBytesView)
+            body = Array(try await response.body.collect(upTo: limit).readableBytesView)
         } catch {
-            return .failed(failure(for: error))
+            return .failed(ContinuousClock.now >= totalDeadline ? timedOut : failure(for: error))
         }
         return answer(status: status, body: body, headers: response.headers)
     }
@@ -89,9 +91,11 @@ struct UpstreamCall: Sendable {
         return .refused(status: status, body: errorBody, errorType: Self.label(reportedType) ?? "upstream_\(status)")
     }
 
+    private var timedOut: UpstreamFailure { UpstreamFailure(kind: .timeout, deploymentName: deployment.modelName, detail: "timed out") }
+
     func failure(for error: any Error) -> UpstreamFailure {
         if error is DeadlineExceeded || (error as? HTTPClientError) == .deadlineExceeded || (error as? HTTPClientError) == .readTimeout {
-            return UpstreamFailure(kind: .timeout, deploymentName: deployment.modelName, detail: "timed out")
+            return timedOut
         }
         if let relayError = error as? RelayError {
             return UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: relayError.message)
