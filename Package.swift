@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "FairwayCore", "FairwayPostgres", "FairwayRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -26,7 +26,7 @@ public enum ProcessBootstrap {
         return Logger(label: label)
     }
 
-    /// A router with request metrics (`hb_requests`, `hb_request_duration`) on every route.
+    /// A router with request metrics (`hb_requests`, `http_server_request_duration`) on every route.
     public static func router() -> Router<BasicRequestContext> {
         router(context: BasicRequestContext.self)
     }
@@ -34,7 +34,7 @@ public enum ProcessBootstrap {
     /// The same for a service's own request context (the relay's carries the connection, to notice clients leaving).
     public static func router<Context: RequestContext>(context: Context.Type) -> Router<Context> {
         let router = Router(context: Context.self)
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
         return router
     }
 
