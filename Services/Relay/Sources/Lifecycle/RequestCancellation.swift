@@ -1,4 +1,3 @@
-import FairwayCore
 import NIOCore
 import NIOPosix
 import Synchronization
