@@ -5,11 +5,7 @@ import Logging
 public enum ProcessLogging {
     public static func bootstrap(_ settings: LoggingSettings) {
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler =
-                switch settings.format {
-                case .json: JSONLogHandler(label: label)
-                case .text: TextLogHandler(label: label)
-                }
+            var handler = LineLogHandler(label: label, format: settings.format)
             handler.logLevel = settings.level
             return handler
         }
