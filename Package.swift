@@ -279,7 +279,8 @@ let package = Package(
         .testTarget(
             name: "ManagementTests",
             dependencies: [
-                "Management", "FairwayTestSupport",
+                "Management", "FairwayRuntime", "FairwayTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

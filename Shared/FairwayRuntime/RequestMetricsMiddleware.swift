@@ -59,32 +59,43 @@ final class RouteMetrics: Sendable {
 
     private struct Key: Hashable {
         var route: String
-        var method: HTTPRequest.Method
+        var method: String
         var status: Int
     }
 
     private let routes = Mutex<[Key: Route]>([:])
-    private let meters = Mutex<[HTTPRequest.Method: Meter]>([:])
+    private let meters = Mutex<[String: Meter]>([:])
+
+    /// The method as a label: any method a client invents is `other`, so it cannot mint metric series.
+    static func label(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .get, .head, .post, .put, .patch, .delete, .options: method.rawValue
+        default: "other"
+        }
+    }
 
     func active(_ method: HTTPRequest.Method) -> Meter {
-        meters.withLock { meters in
+        let method = Self.label(method)
+        return meters.withLock { meters in
             if let meter = meters[method] { return meter }
-            let meter = Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method.rawValue)])
+            let meter = Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method)])
             meters[method] = meter
             return meter
         }
     }
 
+    /// `route` is the matched route's pattern (or `NotFound` / `Unknown`), never the client's path.
     func route(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> Route {
+        let method = Self.label(method)
         let key = Key(route: route, method: method, status: status.code)
         return routes.withLock { routes in
             if let found = routes[key] { return found }
-            let dimensions = [("http.route", route), ("http.request.method", method.rawValue), ("http.response.status_code", String(status.code))]
+            let dimensions = [("http.route", route), ("http.request.method", method), ("http.response.status_code", String(status.code))]
             let made = Route(
                 requests: Counter(label: "hb.requests", dimensions: dimensions),
                 duration: Timer(label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds),
                 errors: Counter(label: "hb.request.errors", dimensions: [
-                    ("http.route", route), ("http.request.method", method.rawValue), ("error.type", String(status.code)),
+                    ("http.route", route), ("http.request.method", method), ("error.type", String(status.code)),
                 ])
             )
             routes[key] = made
