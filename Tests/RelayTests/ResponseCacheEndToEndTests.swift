@@ -32,7 +32,7 @@ struct ResponseCacheEndToEndTests {
     @Test func identicalRequestsHitAndWhatChangesTheAnswerMisses() async throws {
         try await RelayHarness.with { harness in
             let modelID = try await harness.createModel("cached", extra: ["cache_enabled": true, "cache_ttl_secs": 60])
-            try await harness.createModel("short", extra: ["cache_enabled": true, "cache_ttl_secs": 1])
+            try await harness.createModel("short", extra: ["cache_enabled": true, "cache_ttl_secs": 2])
             let keyA = try await harness.createKey(tenant: try await harness.createTenant("a"))
             let keyB = try await harness.createKey(tenant: try await harness.createTenant("b"))
             let relay = try await harness.startRelay()
@@ -110,13 +110,14 @@ struct ResponseCacheEndToEndTests {
             }
             #expect(uncached != nil, "a model with its cache off is not cached at all")
 
-            // Entries expire with the model's TTL.
+            // Entries expire with the model's TTL (2 s): stored off the client's path, so the hit is awaited; the entry
+            // was stored before the hit was seen, so it is gone a TTL after that.
             _ = try await Self.chat(relay, keyA.secret, "brief", model: "short")
-            let shortHit = try await RelayHardeningTests.waitUntil(.seconds(1)) {
+            let shortHit = try await RelayHardeningTests.waitUntil(.seconds(2)) {
                 Self.cacheHeader(try await Self.chat(relay, keyA.secret, "brief", model: "short")) == "hit"
             }
             #expect(shortHit != nil)
-            try await Task.sleep(for: .milliseconds(2200))
+            try await Task.sleep(for: .milliseconds(2300))
             #expect(Self.cacheHeader(try await Self.chat(relay, keyA.secret, "brief", model: "short")) == "miss")
         }
     }
