@@ -25,7 +25,9 @@ struct ManagementHarness {
                 "REDIS_URL": try TestServers.redisURL(),
                 "FAIRWAY_ADMIN_TOKEN": token,
                 "FAIRWAY_HOST": "127.0.0.1",
-                "FAIRWAY_PORT": "0",
+                // Not 0: a kernel-chosen port could be one `FreePort` just handed to a service binary of another
+                // test that has not bound it yet (seen: a relay's readiness probe answered by this management).
+                "FAIRWAY_PORT": String(FreePort.next()),
             ])
             let logs = CapturedLogs()
             let configuration = try ManagementConfiguration(environment: environment)
