@@ -13,7 +13,8 @@ public enum ProcessBootstrap {
     /// Runs Swift concurrency's tasks on NIO's event loops instead of a separate thread pool, so a request handler
     /// that awaits a socket (the upstream, Redis) resumes on the loop that read it rather than hopping threads twice per
     /// await. Call first thing in `main`, once. Anything that blocks a thread in a task would then stall a loop's
-    /// sockets: the relay blocks only in its spill file's `fsync`, which runs while Redis is unreachable.
+    /// sockets: the relay blocks only in writing its spill file (appends and `fsync`, while Redis is unreachable) and in
+    /// writing log lines to standard error.
     @discardableResult
     public static func runTasksOnEventLoops() -> Bool {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()

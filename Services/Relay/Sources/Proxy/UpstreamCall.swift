@@ -55,7 +55,7 @@ struct UpstreamCall: Sendable {
             let limit = settings.maxResponseBytes
             body = Array(try await response.body.collect(upTo: limit).readableBytesView)
         } catch {
-            return .failed(ContinuousClock.now >= totalDeadline ? timedOut : failure(for: error))
+            return .failed(failure(for: error))
         }
         return answer(status: status, body: body, headers: response.headers)
     }
@@ -91,11 +91,12 @@ struct UpstreamCall: Sendable {
         return .refused(status: status, body: errorBody, errorType: Self.label(reportedType) ?? "upstream_\(status)")
     }
 
-    private var timedOut: UpstreamFailure { UpstreamFailure(kind: .timeout, deploymentName: deployment.modelName, detail: "timed out") }
-
+    /// What an error means for the attempt. Past ``totalDeadline`` every error is the timeout: the caller's timer
+    /// cancels the call there, whichever step (head or body) it was in.
     func failure(for error: any Error) -> UpstreamFailure {
-        if error is DeadlineExceeded || (error as? HTTPClientError) == .deadlineExceeded || (error as? HTTPClientError) == .readTimeout {
-            return timedOut
+        if ContinuousClock.now >= totalDeadline || error is DeadlineExceeded || (error as? HTTPClientError) == .deadlineExceeded
+            || (error as? HTTPClientError) == .readTimeout {
+            return UpstreamFailure(kind: .timeout, deploymentName: deployment.modelName, detail: "timed out")
         }
         if let relayError = error as? RelayError {
             return UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: relayError.message)
