@@ -44,7 +44,7 @@ struct FieldRuleTests {
     @Test func urlsEnumsUUIDsAndTimes() throws {
         let url = FieldRule(name: "api_base", kind: .url)
         #expect(try url.validate(.string("https://api.openai.com/v1")) == .text("https://api.openai.com/v1"))
-        for bad in ["ftp://x", "api.openai.com", "http://", "javascript:alert(1)"] {
+        for bad in ["ftp://x", "api.openai.com", "http://", "javascript:alert(1)", "https://user:secret@api.example.com/v1", "http://user@host/"] {
             #expect(throws: APIError.self) { try url.validate(.string(bad)) }
         }
         let strategy = FieldRule(name: "failover_strategy", kind: .enumeration(["priority", "round_robin"]))

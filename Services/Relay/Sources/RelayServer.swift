@@ -60,7 +60,8 @@ public struct RelayServer: Sendable {
             local: LocalAdmission(view: view, wakeups: wakeups, settings: configuration.admission, metrics: admissionMetrics),
             logger: logger
         )
-        let http = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
+        let upstream = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout)
+        let http = MCPHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
         let tracing = try RelayTracing.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)
         let pipeline = RelayPipeline(
             authenticator: Authenticator(cache: cache),
@@ -72,6 +73,7 @@ public struct RelayServer: Sendable {
             governance: RedisGovernance(redis: redis, spend: PostgresSpendSource(client: postgres, logger: logger), logger: logger),
             responseCache: RedisResponseCache(redis: redis, logger: logger),
             headroom: view,
+            upstream: upstream,
             http: http.client,
             events: emitter,
             inFlight: inFlight,
@@ -102,7 +104,7 @@ public struct RelayServer: Sendable {
             server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectWatcher()])),
             // Tracing first, so it is stopped last: spans of the drained requests are still exported.
             services: (tracing.map { [$0] } ?? []) + [
-                postgres, redis, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter,
+                postgres, redis, upstream, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter,
             ],
             logger: logger
         )

@@ -144,6 +144,10 @@ struct FieldRule: Sendable {
             else {
                 throw .validation(name, "\(name) must be an absolute http:// or https:// URL")
             }
+            // Credentials in a URL end up in logs and the dashboard; the relay refuses to send to one.
+            guard url.user == nil, url.password == nil else {
+                throw .validation(name, "\(name) must not contain credentials (keys and tokens have fields of their own)")
+            }
             return .text(text)
         case .enumeration(let allowed):
             let text = try string(value)

@@ -24,6 +24,9 @@ public struct RelayPipeline: Sendable {
     let responseCache: any ResponseCacheStore
     /// Remaining RPM/TPM headroom per deployment, for `quota_aware` groups.
     let headroom: any HeadroomSource
+    /// Model upstreams.
+    let upstream: UpstreamHTTPClient
+    /// MCP servers.
     let http: HTTPClient
     let events: any RequestLogSink
     let inFlight: InFlightRequests
@@ -38,7 +41,7 @@ public struct RelayPipeline: Sendable {
     public init(
         authenticator: Authenticator, cache: ConfigCache, cooldowns: any CooldownStore, admission: any Admission,
         governance: any Governance = UngovernedAccess(), responseCache: any ResponseCacheStore = NoResponseCache(),
-        headroom: any HeadroomSource, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
+        headroom: any HeadroomSource, upstream: UpstreamHTTPClient, http: HTTPClient, events: any RequestLogSink, inFlight: InFlightRequests,
         settings: RelaySettings, logger: Logger, tracing: Bool = false
     ) {
         self.tracing = tracing
@@ -49,6 +52,7 @@ public struct RelayPipeline: Sendable {
         self.governance = governance
         self.responseCache = responseCache
         self.headroom = headroom
+        self.upstream = upstream
         self.http = http
         self.events = events
         self.inFlight = inFlight
@@ -238,7 +242,7 @@ public struct RelayPipeline: Sendable {
             record.attempts += 1
             attemptsCounter.increment()
             if lastFailure != nil { failoverCounter.increment() }
-            var call = UpstreamCall(deployment: deployment, parsed: parsed, http: http, settings: settings)
+            var call = UpstreamCall(deployment: deployment, parsed: parsed, http: upstream, settings: settings)
             let attemptSpan = record.trace?.child("upstream attempt", kind: .client)
             if let attemptSpan {
                 attemptSpan.attributes["fairway.deployment.id"] = deployment.id.lowercaseText

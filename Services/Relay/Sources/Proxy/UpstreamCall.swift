@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import FairwayCore
 import Foundation
 import HTTPTypes
@@ -14,7 +13,7 @@ import NIOHTTP1
 struct UpstreamCall: Sendable {
     let deployment: Deployment
     let parsed: ParsedRequest
-    let http: HTTPClient
+    let http: UpstreamHTTPClient
     let settings: RelaySettings
     /// `traceparent` (and friends) when tracing is on, so the provider's spans join the request's trace.
     var traceHeaders: [(String, String)] = []
@@ -33,40 +32,31 @@ struct UpstreamCall: Sendable {
         } catch {
             return .invalid(error)
         }
-        let response: HTTPClientResponse
+        let response: UpstreamHTTPResponse
         do {
-            response = try await http.execute(request(for: upstream), deadline: .now() + .nanoseconds(max(0, (firstByteDeadline - .now).nanoseconds)))
+            let remaining = TimeAmount.nanoseconds(max(0, (firstByteDeadline - .now).nanoseconds))
+            response = try await http.post(upstream, extraHeaders: traceHeaders, headDeadline: .now() + remaining)
         } catch {
             return .failed(failure(for: error))
         }
-        let status = Int(response.status.code)
-        guard (100...599).contains(status), !(300..<400).contains(status) else {
+        let status = response.status
+        guard (200...599).contains(status), !(300..<400).contains(status) else {
             // Redirects are not followed (they would re-send the body and credential elsewhere); nonsense is a fault.
             return .failed(UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: "answered with status \(status)"))
         }
         if (200..<300).contains(status) && parsed.stream {
             return await UpstreamStream.open(
-                response: response, translator: provider.makeStreamTranslator(endpoint: parsed.endpoint, deployment: deployment, clientWantsUsage: parsed.clientWantsUsage),
+                body: response.body, translator: provider.makeStreamTranslator(endpoint: parsed.endpoint, deployment: deployment, clientWantsUsage: parsed.clientWantsUsage),
                 format: parsed.endpoint.format, deploymentName: deployment.modelName, firstByteDeadline: firstByteDeadline, totalDeadline: totalDeadline
             )
         }
         let body: [UInt8]
         do {
-            let limit = settings.maxResponseBytes
-            body = Array(try await response.body.collect(upTo: limit).readableBytesView)
+            body = Array(try await response.body.collect(upTo: settings.maxResponseBytes).readableBytesView)
         } catch {
             return .failed(failure(for: error))
         }
         return answer(status: status, body: body, headers: response.headers)
-    }
-
-    private func request(for upstream: UpstreamRequest) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: upstream.url)
-        request.method = .POST
-        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
-        for (name, value) in traceHeaders { request.headers.replaceOrAdd(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: upstream.body))
-        return request
     }
 
     private func answer(status: Int, body: [UInt8], headers: HTTPHeaders) -> AttemptOutcome {
@@ -94,18 +84,27 @@ struct UpstreamCall: Sendable {
     /// What an error means for the attempt. Past ``totalDeadline`` every error is the timeout: the caller's timer
     /// cancels the call there, whichever step (head or body) it was in.
     func failure(for error: any Error) -> UpstreamFailure {
-        if ContinuousClock.now >= totalDeadline || error is DeadlineExceeded || (error as? HTTPClientError) == .deadlineExceeded
-            || (error as? HTTPClientError) == .readTimeout {
-            return UpstreamFailure(kind: .timeout, deploymentName: deployment.modelName, detail: "timed out")
+        let name = deployment.modelName
+        if ContinuousClock.now >= totalDeadline || error is DeadlineExceeded || (error as? UpstreamHTTPError) == .headTimeout {
+            return UpstreamFailure(kind: .timeout, deploymentName: name, detail: "timed out")
         }
         if let relayError = error as? RelayError {
-            return UpstreamFailure(kind: .protocolError, deploymentName: deployment.modelName, detail: relayError.message)
+            return UpstreamFailure(kind: .protocolError, deploymentName: name, detail: relayError.message)
         }
-        if error is CancellationError || (error as? HTTPClientError) == .cancelled {
-            return UpstreamFailure(kind: .cancelled, deploymentName: deployment.modelName, detail: "was cancelled")
+        switch error as? UpstreamHTTPError {
+        case .cancelled?:
+            return UpstreamFailure(kind: .cancelled, deploymentName: name, detail: "was cancelled")
+        case .responseTooLarge(let limit)?:
+            return UpstreamFailure(kind: .protocolError, deploymentName: name, detail: "answered with more than \(limit) bytes")
+        case .protocolViolation(let what)?:
+            return UpstreamFailure(kind: .protocolError, deploymentName: name, detail: "broke HTTP/1.1: \(what)")
+        case .unsupportedURL?:
+            return UpstreamFailure(kind: .protocolError, deploymentName: name, detail: "has an api_base the relay cannot send to")
+        default:
+            if error is CancellationError { return UpstreamFailure(kind: .cancelled, deploymentName: name, detail: "was cancelled") }
+            // The transport error names hosts and ports: logged by the pipeline, never shown to the client.
+            return UpstreamFailure(kind: .transport, deploymentName: name, detail: "could not be reached", cause: "\(error)")
         }
-        // The transport error names hosts and ports: logged by the pipeline, never shown to the client.
-        return UpstreamFailure(kind: .transport, deploymentName: deployment.modelName, detail: "could not be reached", cause: "\(error)")
     }
 
     /// An upstream's error type when it is a plain identifier fit for an event and a label; else nil.

@@ -1,18 +1,19 @@
-import AsyncHTTPClient
 import FairwayCore
 import Hummingbird
 import NIOCore
 import Synchronization
 
 /// Reads an upstream event stream and yields the OpenAI payloads it translates to.
+///
+/// Each read takes everything that arrived since the last one, so a burst of events leaves for the client in one write.
 struct UpstreamStreamReader {
-    var iterator: HTTPClientResponse.Body.AsyncIterator
+    let body: UpstreamResponseBody
     var decoder = SSEDecoder()
     var translator: any StreamTranslator
     let progress: StreamProgress
 
-    init(body: HTTPClientResponse.Body, translator: any StreamTranslator, progress: StreamProgress) {
-        self.iterator = body.makeAsyncIterator()
+    init(body: UpstreamResponseBody, translator: any StreamTranslator, progress: StreamProgress) {
+        self.body = body
         self.translator = translator
         self.progress = progress
     }
@@ -20,7 +21,7 @@ struct UpstreamStreamReader {
     /// Reads until the translator produced something; nil when the upstream stream ended.
     mutating func nextPayloads() async throws -> [SSEEvent]? {
         while true {
-            guard let chunk = try await iterator.next() else {
+            guard let chunk = try await body.next() else {
                 var out: [SSEEvent] = []
                 for event in decoder.finish() { out += try translator.translate(event) }
                 progress.record(translator)
@@ -63,13 +64,12 @@ struct UpstreamStream: Sendable {
 
     /// Starts the reader and waits for the first event until `firstByteDeadline`.
     static func open(
-        response: HTTPClientResponse, translator: any StreamTranslator, format: WireFormat, deploymentName: String,
+        body: UpstreamResponseBody, translator: any StreamTranslator, format: WireFormat, deploymentName: String,
         firstByteDeadline: ContinuousClock.Instant, totalDeadline: ContinuousClock.Instant
     ) async -> AttemptOutcome {
         let (firstItems, first) = AsyncStream.makeStream(of: Item.self)
         let (restItems, rest) = AsyncStream.makeStream(of: Item.self)
         let progress = StreamProgress()
-        let body = response.body
         let reader = Task {
             var ending = Item.ended(error: nil, timedOut: false)
             var sentFirst = false

@@ -4,8 +4,9 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 
-/// The upstream HTTP client as a `Service`, so it is shut down after in-flight requests drained.
-struct UpstreamHTTPClient: Service {
+/// The HTTP client for MCP servers (sessions, event streams, any method) as a `Service`, so it is shut down after
+/// in-flight requests drained. Model upstreams have their own lean client, ``UpstreamHTTPClient``.
+struct MCPHTTPClient: Service {
     let client: HTTPClient
 
     init(connectTimeout: Duration, logger: Logger) {
@@ -15,8 +16,7 @@ struct UpstreamHTTPClient: Service {
         configuration.decompression = .disabled
         // A redirect would re-send the body and the upstream credential to wherever it points.
         configuration.redirectConfiguration = .disallow
-        // The relay's own "upstream attempt" span is the client span; the HTTP client's would be a second one, and its
-        // attribute building (a URL parse per request) runs even with no tracer installed.
+        // The relay traces MCP calls itself; the client's own span would be a second one.
         configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration, backgroundActivityLogger: logger)
     }
