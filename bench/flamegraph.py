@@ -128,7 +128,9 @@ def svg(folded, title, width=1800, row=16):
 STAGES = [
     ("JSON parsing and writing", re.compile(r"JSONParser|JSONWriter|\bJSON\.|canonicalBytes|SplicedJSON")),
     ("Redis client (events, admission, cooldowns)", re.compile(r"Redis[A-Z]|RequestLogEmitter|hiredis|redisReader")),
-    ("upstream HTTP client (AsyncHTTPClient)", re.compile(r"HTTPClient|Transaction|HTTPConnectionPool|HTTP1Connection|HTTP1ClientChannelHandler|RequestBag")),
+    ("upstream HTTP client (UpstreamHTTP; AsyncHTTPClient for MCP)", re.compile(
+        r"Upstream(HTTPClient|Connection|Exchange|ResponseMachine|ResponseBody)|HTTPRequestEncoder|HTTPResponseDecoder"
+        r"|HTTPClient|Transaction|HTTPConnectionPool|HTTP1Connection|HTTP1ClientChannelHandler|RequestBag")),
     ("HTTP server (Hummingbird, NIO HTTP/1 server)", re.compile(
         r"HTTPChannelHandler|ApplicationProtocol|Router|RouterResponder|NIOAsyncWriter|NIOAsyncChannel|HTTPServerPipelineHandler"
         r"|HTTP1ToHTTPServerCodec|HTTPResponseEncoder|HTTPRequestDecoder|ResponseWriter|MetricsMiddleware|Hummingbird")),

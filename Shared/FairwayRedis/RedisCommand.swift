@@ -2,32 +2,43 @@ import NIOCore
 
 /// A value that can be sent as one argument of a Redis command.
 public protocol RedisArgument: Sendable {
-    var redisBytes: [UInt8] { get }
+    /// Appends the argument as a RESP bulk string (`$len\r\n` + bytes + `\r\n`), with no copy of its own on the way.
+    func appendRESP(to encoded: inout [UInt8])
+}
+
+extension RedisArgument {
+    /// The argument's bytes as Redis receives them.
+    public var redisBytes: [UInt8] {
+        var encoded: [UInt8] = []
+        appendRESP(to: &encoded)
+        guard let start = encoded.firstIndex(of: 0x0A) else { return [] }
+        return Array(encoded[(start + 1)..<(encoded.count - 2)])
+    }
 }
 
 extension String: RedisArgument {
-    public var redisBytes: [UInt8] { Array(utf8) }
+    public func appendRESP(to encoded: inout [UInt8]) { RedisCommand.appendBulk(utf8, to: &encoded) }
 }
 
 extension Substring: RedisArgument {
-    public var redisBytes: [UInt8] { Array(utf8) }
+    public func appendRESP(to encoded: inout [UInt8]) { RedisCommand.appendBulk(utf8, to: &encoded) }
 }
 
 extension Int: RedisArgument {
-    public var redisBytes: [UInt8] { Array(String(self).utf8) }
+    public func appendRESP(to encoded: inout [UInt8]) { RedisCommand.appendBulk(decimal: Int64(self), to: &encoded) }
 }
 
 extension Int64: RedisArgument {
-    public var redisBytes: [UInt8] { Array(String(self).utf8) }
+    public func appendRESP(to encoded: inout [UInt8]) { RedisCommand.appendBulk(decimal: self, to: &encoded) }
 }
 
 extension Double: RedisArgument {
     /// Shortest round-tripping decimal text, which Redis parses exactly (`HINCRBYFLOAT`, `ZADD`).
-    public var redisBytes: [UInt8] { Array(description.utf8) }
+    public func appendRESP(to encoded: inout [UInt8]) { RedisCommand.appendBulk(description.utf8, to: &encoded) }
 }
 
 extension Array: RedisArgument where Element == UInt8 {
-    public var redisBytes: [UInt8] { self }
+    public func appendRESP(to encoded: inout [UInt8]) { RedisCommand.appendBulk(self, to: &encoded) }
 }
 
 /// One Redis command, held as its RESP encoding (`*N` then `$len` + bytes per argument): built once where the
@@ -46,8 +57,8 @@ public struct RedisCommand: Sendable, Equatable {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(16 + name.utf8.count + arguments.count * 24)
         Self.appendHeader(0x2A, arguments.count + 1, to: &encoded)
-        Self.append(Array(name.utf8), to: &encoded)
-        for argument in arguments { Self.append(argument.redisBytes, to: &encoded) }
+        Self.appendBulk(name.utf8, to: &encoded)
+        for argument in arguments { argument.appendRESP(to: &encoded) }
         self.encoded = encoded
     }
 
@@ -57,16 +68,31 @@ public struct RedisCommand: Sendable, Equatable {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(16 + texts.reduce(name.utf8.count) { $0 + $1.utf8.count + 8 })
         Self.appendHeader(0x2A, texts.count + 1, to: &encoded)
-        Self.append(name.utf8, to: &encoded)
-        for text in texts { Self.append(text.utf8, to: &encoded) }
+        Self.appendBulk(name.utf8, to: &encoded)
+        for text in texts { Self.appendBulk(text.utf8, to: &encoded) }
         self.encoded = encoded
     }
 
     public static func == (lhs: RedisCommand, rhs: RedisCommand) -> Bool { lhs.encoded == rhs.encoded }
 
-    private static func append<Bytes: Collection<UInt8>>(_ bytes: Bytes, to encoded: inout [UInt8]) {
+    /// `$length\r\n` + bytes + `\r\n`.
+    static func appendBulk<Bytes: Collection<UInt8>>(_ bytes: Bytes, to encoded: inout [UInt8]) {
         appendHeader(0x24, bytes.count, to: &encoded)
         encoded.append(contentsOf: bytes)
+        encoded.append(0x0D)
+        encoded.append(0x0A)
+    }
+
+    /// A whole number as a bulk string, its digits written in place.
+    static func appendBulk(decimal value: Int64, to encoded: inout [UInt8]) {
+        var digits: (UInt64, Int) = (value.magnitude, 1)
+        while digits.0 >= 10 {
+            digits.0 /= 10
+            digits.1 += 1
+        }
+        let length = digits.1 + (value < 0 ? 1 : 0)
+        appendHeader(0x24, length, to: &encoded)
+        appendDecimal(value, to: &encoded)
         encoded.append(0x0D)
         encoded.append(0x0A)
     }
@@ -74,9 +100,20 @@ public struct RedisCommand: Sendable, Equatable {
     /// `*count\r\n` or `$length\r\n`.
     private static func appendHeader(_ marker: UInt8, _ count: Int, to encoded: inout [UInt8]) {
         encoded.append(marker)
-        encoded.append(contentsOf: String(count).utf8)
+        appendDecimal(Int64(count), to: &encoded)
         encoded.append(0x0D)
         encoded.append(0x0A)
+    }
+
+    private static func appendDecimal(_ value: Int64, to encoded: inout [UInt8]) {
+        if value < 0 { encoded.append(0x2D) }
+        var magnitude = value.magnitude
+        let start = encoded.count
+        repeat {
+            encoded.append(0x30 + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        encoded[start...].reverse()
     }
 
     func encode(into buffer: inout ByteBuffer) {

@@ -21,6 +21,18 @@ struct RESPCodecTests {
             == "*8\r\n$4\r\nXADD\r\n$1\r\ns\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n$1\r\n5\r\n$1\r\n*\r\n$1\r\nk\r\n$1\r\nv\r\n")
     }
 
+    @Test func numbersGoOutAsTheirDecimalText() {
+        let numbers: [Int64] = [0, 7, 10, -1, -10, 1_000_000, 9_223_372_036_854_775_807, -9_223_372_036_854_775_808]
+        for number in numbers {
+            #expect(number.redisBytes == Array(String(number).utf8))
+            #expect(Int(number).redisBytes == Array(String(number).utf8))
+        }
+        #expect(0.1.redisBytes == Array("0.1".utf8))
+        #expect(RedisCommand("INCRBY", "k", -42).encoded == Array("*3\r\n$6\r\nINCRBY\r\n$1\r\nk\r\n$3\r\n-42\r\n".utf8))
+        let many = RedisCommand("DEL", (0..<12).map { "k\($0)" as any RedisArgument })
+        #expect(String(decoding: many.encoded.prefix(5), as: UTF8.self) == "*13\r\n")
+    }
+
     @Test func repliesAcrossPartialReads() throws {
         let decoder = RESPReplyDecoder()
         let wire = Array("*3\r\n:42\r\n$5\r\nhello\r\n*2\r\n+OK\r\n$-1\r\n-ERR nope\r\n".utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A raw TCP server that answers each HTTP/1.1 request with whatever its script says, byte for byte, and counts the
@@ -38,8 +39,11 @@ final class ScriptedHTTPServer: Sendable {
     private let state = Mutex(State())
     private let script: @Sendable (Request) -> Reply
     private let channel = Mutex<(any Channel)?>(nil)
+    /// Serves TLS with this context when given.
+    private let tls: NIOSSLContext?
 
-    init(_ script: @escaping @Sendable (Request) -> Reply) {
+    init(tls: NIOSSLContext? = nil, _ script: @escaping @Sendable (Request) -> Reply) {
+        self.tls = tls
         self.script = script
     }
 
@@ -47,7 +51,7 @@ final class ScriptedHTTPServer: Sendable {
     var closed: Int { state.withLock { $0.closed } }
     var requests: [Request] { state.withLock { $0.requests } }
 
-    func start() async throws -> Int {
+    func start(host: String = "127.0.0.1") async throws -> Int {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
@@ -57,10 +61,11 @@ final class ScriptedHTTPServer: Sendable {
                 }
                 channel.closeFuture.whenComplete { [self] _ in state.withLock { $0.closed += 1 } }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(ScriptedConnectionHandler(connection: connection, server: self))
                 }
             }
-        let server = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        let server = try await bootstrap.bind(host: host, port: 0).get()
         channel.withLock { $0 = server }
         return server.localAddress?.port ?? 0
     }

@@ -17,6 +17,9 @@ public struct RelayConfiguration: Sendable {
     public var defaultMaxTokens: Int
     public var upstreamConnectTimeout: Duration
     public var upstreamFirstByteTimeout: Duration
+    /// `FAIRWAY_UPSTREAM_CA_FILE`: a PEM file of certificate authorities https upstreams may be signed by, besides the
+    /// system's.
+    public var upstreamCAFile: String?
     public var cooldownFailures: Int
     public var cooldownDuration: Duration
     public var eventBufferSize: Int
@@ -44,6 +47,7 @@ public struct RelayConfiguration: Sendable {
         self.defaultMaxTokens = try environment.int("FAIRWAY_DEFAULT_MAX_TOKENS", default: 1024, in: 1...10_000_000)
         self.upstreamConnectTimeout = try environment.seconds("FAIRWAY_UPSTREAM_CONNECT_TIMEOUT", default: .seconds(5), in: 0.05...600)
         self.upstreamFirstByteTimeout = try environment.seconds("FAIRWAY_UPSTREAM_FIRST_BYTE_TIMEOUT", default: .seconds(120), in: 0.05...3600)
+        self.upstreamCAFile = environment.string("FAIRWAY_UPSTREAM_CA_FILE")
         self.cooldownFailures = try environment.int("FAIRWAY_COOLDOWN_FAILURES", default: 3, in: 1...1000)
         self.cooldownDuration = try environment.seconds("FAIRWAY_COOLDOWN_SECS", default: .seconds(30), in: 0.1...86_400)
         self.eventBufferSize = try environment.int("FAIRWAY_EVENT_BUFFER", default: 50_000, in: 1...10_000_000)

@@ -60,7 +60,11 @@ public struct RelayServer: Sendable {
             local: LocalAdmission(view: view, wakeups: wakeups, settings: configuration.admission, metrics: admissionMetrics),
             logger: logger
         )
-        let upstream = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout)
+        let upstream = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, extraTrustRoots: configuration.upstreamCAFile.map { [$0] } ?? [])
+        if configuration.upstreamCAFile != nil {
+            // A CA file that cannot be read stops the relay now, not its first https request.
+            _ = try upstream.pool.tlsContext()
+        }
         let http = MCPHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
         let tracing = try RelayTracing.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)
         let pipeline = RelayPipeline(

@@ -28,6 +28,8 @@ enum AdmissionScripts {
             redis.call('ZREM', KEYS[3], w)
             redis.call('HDEL', KEYS[11], w)
         end
+        -- Whether this waiter is queued (its entries in the waiting set, expiry set and tenant map come and go together).
+        local queued = redis.call('ZSCORE', KEYS[2], ARGV[2]) ~= false
         local capacity = tonumber(ARGV[4])
         local tenantCap = tonumber(ARGV[5])
         local halfLife = tonumber(ARGV[13])
@@ -42,9 +44,11 @@ enum AdmissionScripts {
         end
         priority = string.format('%.17g', priority)
         local function leaveQueue()
+            if not queued then return end
             redis.call('ZREM', KEYS[2], ARGV[2])
             redis.call('ZREM', KEYS[3], ARGV[2])
             redis.call('HDEL', KEYS[11], ARGV[2])
+            queued = false
         end
         -- A release may already have handed this waiter a slot (its id is then in the slot set).
         local granted = redis.call('ZSCORE', KEYS[1], ARGV[2]) ~= false
@@ -60,7 +64,7 @@ enum AdmissionScripts {
             admit = true
         elseif capacity - inflight > 0 then
             local ahead
-            if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+            if queued then
                 redis.call('ZADD', KEYS[2], priority, ARGV[2])
                 ahead = redis.call('ZRANK', KEYS[2], ARGV[2])
             else
@@ -138,7 +142,7 @@ enum AdmissionScripts {
             return {'admitted', tostring(inflight + 1), string.format('%.17g', charged), tostring(epoch)}
         end
         if ARGV[14] == '1' then
-            if not redis.call('ZSCORE', KEYS[2], ARGV[2]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
+            if not queued and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then
                 return {'queue_full'}
             end
             redis.call('ZADD', KEYS[2], priority, ARGV[2])

@@ -22,12 +22,15 @@ final class UpstreamConnectionPool: Sendable {
     }
 
     private let state = Mutex(State())
-    private let tlsContext = Mutex<NIOSSLContext?>(nil)
+    private let madeTLSContext = Mutex<NIOSSLContext?>(nil)
     let connectTimeout: Duration
     let maxIdlePerOrigin: Int
+    /// PEM files of certificate authorities trusted besides the system's (an internal PKI's upstreams).
+    let extraTrustRoots: [String]
 
-    init(connectTimeout: Duration, maxIdlePerOrigin: Int = 256) {
+    init(connectTimeout: Duration, extraTrustRoots: [String] = [], maxIdlePerOrigin: Int = 256) {
         self.connectTimeout = connectTimeout
+        self.extraTrustRoots = extraTrustRoots
         self.maxIdlePerOrigin = maxIdlePerOrigin
     }
 
@@ -96,7 +99,7 @@ final class UpstreamConnectionPool: Sendable {
     }
 
     private func connect(to origin: UpstreamOrigin, on loop: any EventLoop, deadline: NIODeadline) async throws -> UpstreamConnection {
-        let tls = try origin.tls ? tlsContext(for: origin) : nil
+        let tls = try origin.tls ? tlsContext() : nil
         let handlerBox = Mutex<NIOLoopBound<UpstreamConnectionHandler>?>(nil)
         let timeout = min(TimeAmount.nanoseconds(connectTimeout.nanoseconds), deadline - .now())
         let bootstrap = ClientBootstrap(group: loop)
@@ -129,12 +132,14 @@ final class UpstreamConnectionPool: Sendable {
         return connection
     }
 
-    /// One TLS context for every https origin (system trust roots, HTTP/1.1 by ALPN), made on first use.
-    private func tlsContext(for origin: UpstreamOrigin) throws -> NIOSSLContext {
-        try tlsContext.withLock { context in
+    /// One TLS context for every https origin (the system's trust roots and ``extraTrustRoots``, HTTP/1.1 by ALPN),
+    /// made on first use.
+    func tlsContext() throws -> NIOSSLContext {
+        try madeTLSContext.withLock { context in
             if let context { return context }
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.applicationProtocols = ["http/1.1"]
+            configuration.additionalTrustRoots = extraTrustRoots.map { .file($0) }
             do {
                 let made = try NIOSSLContext(configuration: configuration)
                 context = made

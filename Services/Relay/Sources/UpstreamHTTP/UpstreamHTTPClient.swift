@@ -14,8 +14,11 @@ public final class UpstreamHTTPClient: Service, Sendable {
     let idleTimeout: Duration
     private let group: MultiThreadedEventLoopGroup
 
-    public init(connectTimeout: Duration, idleTimeout: Duration = .seconds(60), group: MultiThreadedEventLoopGroup = .singleton) {
-        self.pool = UpstreamConnectionPool(connectTimeout: connectTimeout)
+    /// - Parameter extraTrustRoots: PEM files of certificate authorities https upstreams may also be signed by.
+    public init(
+        connectTimeout: Duration, extraTrustRoots: [String] = [], idleTimeout: Duration = .seconds(60), group: MultiThreadedEventLoopGroup = .singleton
+    ) {
+        self.pool = UpstreamConnectionPool(connectTimeout: connectTimeout, extraTrustRoots: extraTrustRoots)
         self.idleTimeout = idleTimeout
         self.group = group
     }
