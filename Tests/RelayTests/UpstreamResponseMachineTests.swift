@@ -122,6 +122,20 @@ import Testing
         #expect(machine.receivedHead(ok).reader.isNone)
     }
 
+    @Test func bytesThatArrivedBeforeTheConnectionFailedStillReachAStream() {
+        var machine = UpstreamResponseMachine()
+        _ = machine.receivedHead(ok)
+        _ = machine.receivedBody(bytes("data: 1\n\n"))
+        #expect(machine.failed(.connectionClosed("reset")).connection == .close)
+        #expect(machine.next().reader.text == "data: 1\n\n")
+        #expect(machine.next().reader.failure == .connectionClosed("reset"))
+        var collecting = UpstreamResponseMachine()
+        _ = collecting.receivedHead(ok)
+        _ = collecting.receivedBody(bytes("{\"partial\""))
+        _ = collecting.failed(.connectionClosed("reset"))
+        #expect(collecting.collect(upTo: 100).reader.failure == .connectionClosed("reset"))
+    }
+
     @Test func aFailureAfterTheEndChangesNothing() {
         var machine = UpstreamResponseMachine()
         _ = machine.receivedHead(ok)

@@ -3,34 +3,54 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// Reads an upstream event stream and yields the OpenAI payloads it translates to.
+/// Reads an upstream event stream and yields the payloads it translates to, in the task that asks.
 ///
 /// Each read takes everything that arrived since the last one, so a burst of events leaves for the client in one write.
-struct UpstreamStreamReader {
-    let body: UpstreamResponseBody
-    var decoder = SSEDecoder()
-    var translator: any StreamTranslator
-    let progress: StreamProgress
+/// The body may be read from whichever task holds the stream, one at a time; the decoder and translator sit behind a
+/// lock that is held only between reads.
+final class UpstreamStreamReader: Sendable {
+    private struct State {
+        var decoder = SSEDecoder()
+        var translator: any StreamTranslator
+        var finished = false
+    }
 
-    init(body: UpstreamResponseBody, translator: any StreamTranslator, progress: StreamProgress) {
+    let body: UpstreamResponseBody
+    let progress = StreamProgress()
+    private let state: Mutex<State>
+
+    init(body: UpstreamResponseBody, translator: any StreamTranslator) {
         self.body = body
-        self.translator = translator
-        self.progress = progress
+        self.state = Mutex(State(translator: translator))
+    }
+
+    /// Reads what follows the end of the answer (a chunked body's last chunk) for a moment, so a connection whose
+    /// upstream ends its body right after the answer goes back to the pool instead of being closed.
+    func drain() async {
+        body.fail(at: .now() + .milliseconds(100), with: .bodyTimeout)
+        while let bytes = try? await body.next(), bytes.readableBytes <= 4096 {}
+        body.cancel()
     }
 
     /// Reads until the translator produced something; nil when the upstream stream ended.
-    mutating func nextPayloads() async throws -> [SSEEvent]? {
+    func next() async throws -> UpstreamStream.Chunk? {
         while true {
-            guard let chunk = try await body.next() else {
+            let bytes = try await body.next()
+            let chunk = try state.withLock { state throws -> UpstreamStream.Chunk? in
+                guard !state.finished else { return nil }
                 var out: [SSEEvent] = []
-                for event in decoder.finish() { out += try translator.translate(event) }
-                progress.record(translator)
-                return out.isEmpty ? nil : out
+                if let bytes {
+                    for event in try state.decoder.feed(bytes.readableBytesView) { out += try state.translator.translate(event) }
+                } else {
+                    state.finished = true
+                    for event in state.decoder.finish() { out += try state.translator.translate(event) }
+                }
+                progress.record(state.translator)
+                return UpstreamStream.Chunk(payloads: out, complete: state.translator.isComplete)
             }
-            var out: [SSEEvent] = []
-            for event in try decoder.feed(chunk.readableBytesView) { out += try translator.translate(event) }
-            progress.record(translator)
-            if !out.isEmpty { return out }
+            guard let chunk else { return nil }
+            if !chunk.payloads.isEmpty { return chunk }
+            if bytes == nil { return nil }
         }
     }
 }
@@ -39,93 +59,54 @@ struct UpstreamStreamReader {
 /// stream that fails before this can still fail over; from the first byte sent on, an upstream failure ends the
 /// stream with an error event instead.
 ///
-/// One reader task owns the upstream body (its iterator may not cross tasks) and hands translated payloads over a
-/// stream to the response writer. It holds no slot and emits no event: ``relay(to:)`` reports a ``StreamEnd`` to the
-/// owner, and ``abort()`` stops the reader (client gone, drain, or an owner that is dropped).
+/// The task that writes the answer reads the upstream itself (``UpstreamStreamReader``): no task and no hand-over
+/// between reading and writing. It holds no slot and emits no event: ``relay(to:)`` reports a ``StreamEnd`` to the
+/// owner, and ``abort()`` stops the reading from outside (client gone, drain, or an owner that is dropped).
 struct UpstreamStream: Sendable {
     struct Chunk: Sendable {
         var payloads: [SSEEvent]
         var complete: Bool
     }
 
-    enum Item: Sendable {
-        case chunk(Chunk)
-        case ended(error: String?, timedOut: Bool)
-    }
-
     let opener: Chunk
-    let rest: AsyncStream<Item>
-    let reader: Task<Void, Never>
-    let progress: StreamProgress
+    let reader: UpstreamStreamReader
     /// The client's format, for the error event that ends a failed stream.
     var format: WireFormat = .openAI
 
-    func abort() { reader.cancel() }
+    var progress: StreamProgress { reader.progress }
 
-    /// Starts the reader and waits for the first event until `firstByteDeadline`.
+    func abort() { reader.body.cancel() }
+
+    /// Reads the first event by `firstByteDeadline`; from then on the body must end by `totalDeadline`.
     static func open(
         body: UpstreamResponseBody, translator: any StreamTranslator, format: WireFormat, deploymentName: String,
         firstByteDeadline: ContinuousClock.Instant, totalDeadline: ContinuousClock.Instant
     ) async -> AttemptOutcome {
-        let (firstItems, first) = AsyncStream.makeStream(of: Item.self)
-        let (restItems, rest) = AsyncStream.makeStream(of: Item.self)
-        let progress = StreamProgress()
-        let reader = Task {
-            var ending = Item.ended(error: nil, timedOut: false)
-            var sentFirst = false
-            do {
-                try await withDeadline(totalDeadline - .now) {
-                    var reader = UpstreamStreamReader(body: body, translator: translator, progress: progress)
-                    var opened = false
-                    while let payloads = try await reader.nextPayloads() {
-                        let chunk = Chunk(payloads: payloads, complete: reader.translator.isComplete)
-                        if opened {
-                            rest.yield(.chunk(chunk))
-                        } else {
-                            progress.markOpened()
-                            first.yield(.chunk(chunk))
-                            first.finish()
-                            opened = true
-                        }
-                        if chunk.complete { break }
-                    }
-                }
-                sentFirst = progress.opened
-                if !sentFirst { ending = .ended(error: "ended its stream before any event", timedOut: false) }
-            } catch {
-                sentFirst = progress.opened
-                let timedOut = error is DeadlineExceeded
-                let message = (error as? RelayError)?.message ?? (timedOut ? "timed out" : Task.isCancelled ? "was stopped" : "failed")
-                ending = .ended(error: message, timedOut: timedOut)
-            }
-            (sentFirst ? rest : first).yield(ending)
-            first.finish()
-            rest.finish()
-        }
-        let opening: Item?
+        let reader = UpstreamStreamReader(body: body, translator: translator)
+        body.fail(at: Self.deadline(firstByteDeadline), with: .headTimeout)
+        let opener: Chunk?
         do {
-            opening = try await withDeadline(firstByteDeadline - .now) {
-                for await item in firstItems { return item }
-                return nil
-            }
+            opener = try await reader.next()
         } catch {
-            reader.cancel()
-            let cancelled = error is CancellationError || Task.isCancelled
-            return .failed(UpstreamFailure(
-                kind: cancelled ? .cancelled : .timeout, deploymentName: deploymentName, detail: cancelled ? "was cancelled" : "sent no stream event in time"
-            ))
-        }
-        guard case .chunk(let opener) = opening else {
-            reader.cancel()
-            var kind = UpstreamFailure.Kind.protocolError
-            var detail = "ended its stream before any event"
-            if case .ended(let error, let timedOut)? = opening {
-                kind = timedOut ? .timeout : Task.isCancelled ? .cancelled : .protocolError
-                detail = error ?? detail
+            let kind: UpstreamFailure.Kind
+            let detail: String
+            switch error as? UpstreamHTTPError {
+            case .headTimeout?: (kind, detail) = (.timeout, "sent no stream event in time")
+            case .cancelled?: (kind, detail) = ContinuousClock.now >= totalDeadline ? (.timeout, "timed out") : (.cancelled, "was cancelled")
+            default: (kind, detail) = (.protocolError, (error as? RelayError)?.message ?? "broke off its stream")
             }
             return .failed(UpstreamFailure(kind: kind, deploymentName: deploymentName, detail: detail))
         }
-        return .streaming(UpstreamStream(opener: opener, rest: restItems, reader: reader, progress: progress, format: format))
+        guard let opener else {
+            return .failed(UpstreamFailure(kind: .protocolError, deploymentName: deploymentName, detail: "ended its stream before any event"))
+        }
+        reader.progress.markOpened()
+        body.fail(at: Self.deadline(totalDeadline), with: .bodyTimeout)
+        return .streaming(UpstreamStream(opener: opener, reader: reader, format: format))
+    }
+
+    private static func deadline(_ instant: ContinuousClock.Instant) -> NIODeadline {
+        .now() + .nanoseconds(max(0, (instant - .now).nanoseconds))
     }
 
     /// Writes the stream to the client until it completes, fails or the client leaves; says which, once.
@@ -138,21 +119,20 @@ struct UpstreamStream: Sendable {
         capture?.add(opener.payloads)
         var clientGone = await Self.write(opener.payloads, to: &writer)
         var failure: (message: String, timedOut: Bool)?
-        if !clientGone && !complete {
-            for await item in rest {
-                switch item {
-                case .chunk(let chunk):
-                    complete = chunk.complete
-                    capture?.add(chunk.payloads)
-                    clientGone = await Self.write(chunk.payloads, to: &writer)
-                case .ended(let error, let timedOut):
-                    if !complete { failure = (error ?? "ended early", timedOut) }
+        while !clientGone && !complete && failure == nil {
+            do {
+                guard let chunk = try await reader.next() else {
+                    failure = ("ended early", false)
+                    break
                 }
-                if clientGone || complete || failure != nil { break }
+                complete = chunk.complete
+                capture?.add(chunk.payloads)
+                clientGone = await Self.write(chunk.payloads, to: &writer)
+            } catch {
+                failure = (Self.message(for: error), (error as? UpstreamHTTPError) == .bodyTimeout)
             }
-            if !complete && failure == nil && !clientGone { failure = ("ended early", false) }
         }
-        reader.cancel()
+        if !complete || clientGone { reader.body.cancel() }
         var ending = StreamEnd.Ending.completed
         if clientGone {
             ending = .clientLeft
@@ -165,7 +145,18 @@ struct UpstreamStream: Sendable {
             _ = await Self.write([event], to: &writer)
         }
         try? await writer.finish(nil)
+        if complete && !clientGone { await reader.drain() }
         return StreamEnd(ending: ending, reported: progress.usage, streamedCharacters: progress.characters)
+    }
+
+    /// How a broken-off stream is described in the client's error event.
+    private static func message(for error: any Error) -> String {
+        if let relayError = error as? RelayError { return relayError.message }
+        switch error as? UpstreamHTTPError {
+        case .bodyTimeout?: return "timed out"
+        case .cancelled?: return "was stopped"
+        default: return "failed"
+        }
     }
 
     /// Writes payloads as SSE; true when the client has gone.

@@ -16,7 +16,8 @@ final class UpstreamExchange: Sendable {
         var waiter: CheckedContinuation<Reply, any Error>?
         /// What the machine handed the reader while it was between deciding to wait and waiting.
         var pending: UpstreamResponseMachine.ReaderAction?
-        var headTimer: Scheduled<Void>?
+        /// The head's deadline, then the body's (one at a time).
+        var timer: Scheduled<Void>?
     }
 
     private let state = Mutex(State())
@@ -34,26 +35,35 @@ final class UpstreamExchange: Sendable {
         let timer = connection.channel.eventLoop.scheduleTask(deadline: deadline) { [self] in perform { $0.failed(.headTimeout) } }
         let cancel = state.withLock { state -> Bool in
             guard state.machine.head == nil else { return true }
-            state.headTimer = timer
+            state.timer = timer
             return false
         }
         if cancel { timer.cancel() }
     }
 
+    /// Fails the exchange with `error` at `deadline` unless the body ended by then; replaces an earlier body deadline.
+    func failBody(at deadline: NIODeadline, with error: UpstreamHTTPError) {
+        let timer = connection.channel.eventLoop.scheduleTask(deadline: deadline) { [self] in perform { $0.failed(error) } }
+        let previous = state.withLock { state in
+            defer { state.timer = timer }
+            return state.timer
+        }
+        previous?.cancel()
+    }
+
     // MARK: Connection events (on the event loop)
 
     func receivedHead(_ head: HTTPResponseHead) {
-        let timer = state.withLock { state in
-            defer { state.headTimer = nil }
-            return state.headTimer
-        }
-        timer?.cancel()
+        cancelTimer()
         perform { $0.receivedHead(head) }
     }
 
     func receivedBody(_ chunk: ByteBuffer) { perform { $0.receivedBody(chunk) } }
 
-    func receivedEnd(keepAlive: Bool) { perform { $0.receivedEnd(keepAlive: keepAlive) } }
+    func receivedEnd(keepAlive: Bool) {
+        cancelTimer()
+        perform { $0.receivedEnd(keepAlive: keepAlive) }
+    }
 
     func failed(_ error: UpstreamHTTPError) { perform { $0.failed(error) } }
 
@@ -81,7 +91,25 @@ final class UpstreamExchange: Sendable {
     }
 
     /// The reader is done with the response (it read it, or drops it unread).
-    func readerLeft() { perform { $0.readerLeft(cancelled: false) } }
+    func readerLeft() {
+        cancelTimer()
+        perform { $0.readerLeft(cancelled: false) }
+    }
+
+    /// Stops the reader from outside its task: a read in progress fails with ``UpstreamHTTPError/cancelled`` at once.
+    func cancel() {
+        cancelTimer()
+        perform { $0.readerLeft(cancelled: true) }
+    }
+
+    /// A deadline no longer needed (head or end arrived, the reader left) stops holding this exchange.
+    private func cancelTimer() {
+        let timer = state.withLock { state in
+            defer { state.timer = nil }
+            return state.timer
+        }
+        timer?.cancel()
+    }
 
     /// Asks the machine; answers at once when it can, else waits — cancellably — for the event that answers.
     private func ask(_ request: (inout UpstreamResponseMachine) -> UpstreamResponseMachine.Action) async throws -> Reply {

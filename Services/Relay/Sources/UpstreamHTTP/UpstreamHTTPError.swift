@@ -8,6 +8,8 @@ enum UpstreamHTTPError: Error, Equatable, Sendable {
     case connectionClosed(String)
     /// No response head before the deadline.
     case headTimeout
+    /// The body did not arrive (or end) by the reader's deadline.
+    case bodyTimeout
     /// The response body grew past the reader's limit.
     case responseTooLarge(limit: Int)
     /// The server answered with something that is not an HTTP/1 response to this request.

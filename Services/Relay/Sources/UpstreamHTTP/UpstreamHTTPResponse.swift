@@ -25,4 +25,11 @@ final class UpstreamResponseBody: Sendable {
 
     /// What arrived since the last call (waiting for something when nothing did), or nil at the end.
     func next() async throws -> ByteBuffer? { try await exchange.next() }
+
+    /// Fails reads with `error` from `deadline` on unless the body ended; a later call moves the deadline.
+    func fail(at deadline: NIODeadline, with error: UpstreamHTTPError) { exchange.failBody(at: deadline, with: error) }
+
+    /// Stops reading from any task: a read in progress fails with ``UpstreamHTTPError/cancelled``, and a body still
+    /// arriving closes its connection.
+    func cancel() { exchange.cancel() }
 }

@@ -109,9 +109,10 @@ struct UpstreamResponseMachine {
         return action
     }
 
+    /// The connection failed: bytes that arrived before it still reach a streaming reader, then the failure does.
     mutating func failed(_ error: UpstreamHTTPError) -> Action {
         guard !ended, failure == nil else { return Action() }
-        return fail(error)
+        return fail(error, keepingBuffer: true)
     }
 
     /// Whether the connection may read more now (false: it waits for ``next()`` to resume it).
@@ -155,7 +156,10 @@ struct UpstreamResponseMachine {
     }
 
     mutating func collect(upTo limit: Int) -> Action {
-        if let failure { return Action(reader: .fail(failure)) }
+        if let failure {
+            buffer = nil
+            return Action(reader: .fail(failure))
+        }
         if bufferedBytes > limit {
             var action = fail(.responseTooLarge(limit: limit))
             action.reader = .fail(.responseTooLarge(limit: limit))
@@ -187,9 +191,9 @@ struct UpstreamResponseMachine {
         return action
     }
 
-    private mutating func fail(_ error: UpstreamHTTPError) -> Action {
+    private mutating func fail(_ error: UpstreamHTTPError, keepingBuffer: Bool = false) -> Action {
         failure = error
-        buffer = nil
+        if !keepingBuffer { buffer = nil }
         var action = Action()
         if demand != .none {
             demand = .none
