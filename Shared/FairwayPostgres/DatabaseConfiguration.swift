@@ -90,8 +90,11 @@ public struct DatabaseConfiguration: Sendable {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        // Every session in UTC: days in rollups and times in API responses never depend on the server's zone.
-        configuration.options.additionalStartupParameters = [("TimeZone", "UTC")]
+        // Every session in UTC: days in rollups and times in API responses never depend on the server's zone. A session
+        // left idle inside a transaction (a task cancelled between its statements, its ROLLBACK never sent) is ended by
+        // the server after 10 s, so its row locks cannot stall every later write of the same rows; no transaction of
+        // ours waits on its client that long.
+        configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("idle_in_transaction_session_timeout", "10000")]
         return configuration
     }
 }

@@ -17,6 +17,22 @@ struct SchemaTests {
         }
     }
 
+    /// A task cancelled inside a transaction can leave its session idle in it, holding row locks: the server ends such
+    /// a session, and every session is in UTC.
+    @Test func sessionsAreInUTCAndEndedWhenLeftIdleInATransaction() async throws {
+        try await TestDatabase.with { database in
+            try await database.withClient { client in
+                for (setting, expected) in [("idle_in_transaction_session_timeout", "10s"), ("TimeZone", "UTC")] {
+                    var value = ""
+                    for try await row in try await client.query(PostgresQuery(unsafeSQL: "SHOW \(setting)"), logger: logger).decode(String.self) {
+                        value = row
+                    }
+                    #expect(value == expected, "\(setting)")
+                }
+            }
+        }
+    }
+
     @Test func requestLogPartitionsAreMadeAndDroppedByDay() async throws {
         try await migrated { client in
             let logger = Logger(label: "test.schema")

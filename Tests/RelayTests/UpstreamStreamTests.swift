@@ -45,7 +45,7 @@ import Testing
         let server = ScriptedHTTPServer { _ in
             ScriptedHTTPServer.Reply(
                 bytes: Array((Self.head + Self.chunk("Hel")).utf8),
-                later: [(.milliseconds(50), Array((Self.chunk("lo") + Self.done).utf8)), (.milliseconds(20), Array("0\r\n\r\n".utf8))]
+                later: [(.milliseconds(50), Array((Self.chunk("lo") + Self.done + "0\r\n\r\n").utf8))]
             )
         }
         let port = try await server.start()
