@@ -11,11 +11,10 @@ public struct DeadlineExceeded: Error, Equatable, CustomStringConvertible {
 /// Runs `operation`, throwing ``DeadlineExceeded`` if it takes longer than `limit`.
 ///
 /// Used around calls into pools whose waits have no deadline of their own (a Postgres connection lease while the
-/// server refuses connections), so a retry loop always gets control back, and around reading an upstream's body. The
-/// operation runs in its own task, which is cancelled at the deadline but not awaited: an operation that ignores
-/// cancellation cannot hold the caller past `limit` (a task group would wait for it). The timer is an event-loop
-/// timer rather than a sleeping task: it runs on every upstream call, and a sleeping task costs two more tasks' worth
-/// of scheduling.
+/// server refuses connections), so a retry loop always gets control back. The operation runs in its own task, which
+/// is cancelled at the deadline but not awaited: an operation that ignores cancellation cannot hold the caller past
+/// `limit` (a task group would wait for it). The timer is an event-loop timer rather than a sleeping task, which would
+/// cost two more tasks' worth of scheduling.
 public func withDeadline<T: Sendable>(
     _ limit: Duration,
     _ operation: @escaping @Sendable () async throws -> T

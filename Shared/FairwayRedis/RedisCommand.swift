@@ -85,12 +85,12 @@ public struct RedisCommand: Sendable, Equatable {
 
     /// A whole number as a bulk string, its digits written in place.
     static func appendBulk(decimal value: Int64, to encoded: inout [UInt8]) {
-        var digits: (UInt64, Int) = (value.magnitude, 1)
-        while digits.0 >= 10 {
-            digits.0 /= 10
-            digits.1 += 1
+        var (rest, digits) = (value.magnitude, 1)
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
         }
-        let length = digits.1 + (value < 0 ? 1 : 0)
+        let length = digits + (value < 0 ? 1 : 0)
         appendHeader(0x24, length, to: &encoded)
         appendDecimal(value, to: &encoded)
         encoded.append(0x0D)

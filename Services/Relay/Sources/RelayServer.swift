@@ -61,9 +61,13 @@ public struct RelayServer: Sendable {
             logger: logger
         )
         let upstream = UpstreamHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, extraTrustRoots: configuration.upstreamCAFile.map { [$0] } ?? [])
-        if configuration.upstreamCAFile != nil {
-            // A CA file that cannot be read stops the relay now, not its first https request.
-            _ = try upstream.pool.tlsContext()
+        if let file = configuration.upstreamCAFile {
+            // A CA file that cannot be read stops the relay now, naming it, not its first https request.
+            do {
+                _ = try upstream.pool.tlsContext()
+            } catch {
+                throw ConfigurationError(variable: "FAIRWAY_UPSTREAM_CA_FILE", reason: "\(file) is not a readable PEM file of certificates (\(error))")
+            }
         }
         let http = MCPHTTPClient(connectTimeout: configuration.upstreamConnectTimeout, logger: logger)
         let tracing = try RelayTracing.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)

@@ -85,7 +85,7 @@ struct UpstreamCall: Sendable {
     /// cancels the call there, whichever step (head or body) it was in.
     func failure(for error: any Error) -> UpstreamFailure {
         let name = deployment.modelName
-        if ContinuousClock.now >= totalDeadline || error is DeadlineExceeded || [.headTimeout, .bodyTimeout].contains(error as? UpstreamHTTPError) {
+        if ContinuousClock.now >= totalDeadline || [.headTimeout, .bodyTimeout].contains(error as? UpstreamHTTPError) {
             return UpstreamFailure(kind: .timeout, deploymentName: name, detail: "timed out")
         }
         if let relayError = error as? RelayError {

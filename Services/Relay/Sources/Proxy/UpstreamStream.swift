@@ -100,7 +100,6 @@ struct UpstreamStream: Sendable {
         guard let opener else {
             return .failed(UpstreamFailure(kind: .protocolError, deploymentName: deploymentName, detail: "ended its stream before any event"))
         }
-        reader.progress.markOpened()
         body.fail(at: Self.deadline(totalDeadline), with: .bodyTimeout)
         return .streaming(UpstreamStream(opener: opener, reader: reader, format: format))
     }
@@ -194,7 +193,6 @@ final class StreamProgress: Sendable {
     private struct State {
         var usage = TokenUsage.zero
         var characters = 0
-        var opened = false
     }
 
     private let state = Mutex(State())
@@ -207,9 +205,6 @@ final class StreamProgress: Sendable {
         }
     }
 
-    func markOpened() { state.withLock { $0.opened = true } }
-
     var usage: TokenUsage { state.withLock { $0.usage } }
     var characters: Int { state.withLock { $0.characters } }
-    var opened: Bool { state.withLock { $0.opened } }
 }

@@ -41,16 +41,22 @@ final class UpstreamConnectionPool: Sendable {
         to origin: UpstreamOrigin, on loop: (any EventLoop)?, fallback: any EventLoop, deadline: NIODeadline
     ) async throws -> (UpstreamConnection, reused: Bool) {
         let idle = state.withLock { state -> UpstreamConnection? in
-            let keys = loop.map { [Key(origin: origin, loop: ObjectIdentifier($0))] } ?? state.idle.keys.filter { $0.origin == origin }
-            for key in keys {
-                while let connection = state.idle[key]?.popLast() {
-                    if connection.channel.isActive { return connection }
-                }
+            if let loop { return Self.takeActive(Key(origin: origin, loop: ObjectIdentifier(loop)), from: &state) }
+            for key in state.idle.keys.filter({ $0.origin == origin }) {
+                if let connection = Self.takeActive(key, from: &state) { return connection }
             }
             return nil
         }
         if let idle { return (idle, true) }
         return (try await connect(to: origin, on: loop ?? fallback, deadline: deadline), false)
+    }
+
+    /// The most recently pooled connection under `key` that is still open (closed ones on the way are dropped).
+    private static func takeActive(_ key: Key, from state: inout State) -> UpstreamConnection? {
+        while let connection = state.idle[key]?.popLast() {
+            if connection.channel.isActive { return connection }
+        }
+        return nil
     }
 
     /// Takes back a connection whose response ended cleanly (on its event loop).

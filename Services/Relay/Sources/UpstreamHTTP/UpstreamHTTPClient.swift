@@ -1,5 +1,4 @@
 import FairwayCore
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,7 +6,7 @@ import ServiceLifecycle
 
 /// The relay's client for model upstreams: HTTP/1.1 over pooled NIO channels, written for the request path's one
 /// job — send a POST, hand back the head, then the body whole or as it arrives — with none of a general client's
-/// machinery per request (see `docs/decisions.md`, "The upstream client"). A `Service`, so idle connections are
+/// machinery per request (`docs/decisions.md`, "The relay's hot path"). A `Service`, so idle connections are
 /// swept while it runs and closed after in-flight requests drained.
 public final class UpstreamHTTPClient: Service, Sendable {
     let pool: UpstreamConnectionPool
