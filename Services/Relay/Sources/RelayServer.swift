@@ -109,7 +109,7 @@ public struct RelayServer: Sendable {
             serverName: "fairway-relay",
             address: configuration.common.address,
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectWatcher()])),
+            server: .relay(responder: router.buildResponder(), bodyLimit: configuration.maxBodyBytes, serverName: "fairway-relay"),
             // Tracing first, so it is stopped last: spans of the drained requests are still exported.
             services: (tracing.map { [$0] } ?? []) + [
                 postgres, redis, upstream, http, schema, subscriber, synchronizer, wakeSubscriber, wakeups, view, renewer, admission, emitter,

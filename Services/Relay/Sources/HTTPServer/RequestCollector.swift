@@ -1,0 +1,77 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTPTypes
+
+/// The last handler of a relay connection: gathers each request's head and body on the event loop and leaves the whole
+/// request in the connection's ``RequestInbox``. Every relay route reads its body whole anyway (it is JSON), so
+/// collecting it here costs nothing more and spares the request path an async sequence per body part.
+///
+/// At most `bodyLimit + 1` bytes are kept: past that the request goes on at once with what was read, the route answers
+/// that it is too large, and the rest of the body is dropped as it comes.
+final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+
+    private enum State {
+        case idle
+        case collecting(HTTPRequest, ByteBuffer?)
+        /// The request went on truncated; its remaining body parts are dropped.
+        case discarding
+    }
+
+    private var state = State.idle
+    private let inbox: RequestInbox
+    private let keep: Int
+
+    init(inbox: RequestInbox, bodyLimit: Int) {
+        self.inbox = inbox
+        self.keep = bodyLimit.addingReportingOverflow(1).overflow ? Int.max : bodyLimit + 1
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .idle):
+            state = .collecting(head, nil)
+        case (.body(let part), .collecting(let head, let body)):
+            collect(part, onto: body, of: head, context: context)
+        case (.end, .collecting(let head, let body)):
+            state = .idle
+            deliver(InboundRequest(request: Request(head: head, body: .init(buffer: body ?? ByteBuffer())), bodyTruncated: false), context: context)
+        case (.body, .discarding):
+            break
+        case (.end, .discarding):
+            state = .idle
+        case (.head, _), (.body, .idle), (.end, .idle):
+            // The decoder does not produce these; a connection that somehow does is not trusted with another request.
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inbox.close()
+        context.fireChannelInactive()
+    }
+
+    private func collect(_ part: ByteBuffer, onto body: ByteBuffer?, of head: HTTPRequest, context: ChannelHandlerContext) {
+        // Drop the state's copy first so appending does not copy the buffer.
+        state = .collecting(head, nil)
+        var body = body ?? ByteBuffer()
+        if body.readableBytes == 0 {
+            body = part
+        } else {
+            var part = part
+            body.writeBuffer(&part)
+        }
+        guard body.readableBytes >= keep else {
+            state = .collecting(head, body)
+            return
+        }
+        state = .discarding
+        let kept = body.getSlice(at: body.readerIndex, length: keep) ?? body
+        deliver(InboundRequest(request: Request(head: head, body: .init(buffer: kept)), bodyTruncated: true), context: context)
+    }
+
+    private func deliver(_ request: InboundRequest, context: ChannelHandlerContext) {
+        if !inbox.arrived(request) { context.close(promise: nil) }
+    }
+}
