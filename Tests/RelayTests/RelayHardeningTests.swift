@@ -356,6 +356,6 @@ final class RawHTTPClient: Sendable {
     func reset() {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        close(descriptor)
+        _ = Glibc.close(descriptor)
     }
 }

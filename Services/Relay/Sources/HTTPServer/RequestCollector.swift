@@ -47,6 +47,11 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// A request that does not parse has had its 400 from NIO's error handler; nothing more can be read from it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         inbox.close()
         context.fireChannelInactive()

@@ -1,0 +1,118 @@
+import FairwayTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The relay's own HTTP/1.1 connection handling (`RelayHTTPChannel`), on raw sockets against the real binary: what a
+/// client library would smooth over — pipelining, a body past the limit, `connection: close`, bytes that are not
+/// HTTP — must still get the answer a production server gives, in order, and leave nothing behind.
+@Suite("Relay connections", .serialized)
+struct RelayConnectionTests {
+    static let bodyLimit = 2048
+
+    static func chat(_ key: String, extraHeaders: String = "", body: String) -> String {
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
+            + "\(extraHeaders)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    static func statuses(_ text: String) -> [Int] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().compactMap { Int($0.prefix(3)) }
+    }
+
+    @Test func pipelinedAndSequentialRequestsAreAnsweredInOrderOnOneConnection() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("pipeliner")
+            let key = try await harness.createKey(tenant: tenant).secret
+            _ = try await harness.createModel("pipe")
+            let relay = try await harness.startRelay()
+            let socket = try RawHTTPClient(port: relay.port)
+            let body = #"{"model":"pipe","messages":[{"role":"user","content":"hi"}]}"#
+            // Three requests in one write: a chat, an unauthenticated one, liveness.
+            try socket.send(Self.chat(key, body: body) + "GET /v1/models HTTP/1.1\r\nHost: relay\r\n\r\n" + "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+            let pipelined = socket.receive(timeout: .seconds(10)) { Self.statuses($0).count == 3 && $0.hasSuffix("ok\n") }
+            #expect(Self.statuses(pipelined.text) == [200, 401, 200], "\(pipelined.text)")
+            #expect(!pipelined.closed)
+            // Then one after another on the same connection.
+            for round in 1...3 {
+                try socket.send(Self.chat(key, body: body))
+                let answer = socket.receive(timeout: .seconds(10)) { $0.contains("\"usage\"") }
+                #expect(Self.statuses(answer.text) == [200], "round \(round): \(answer.text)")
+                #expect(answer.text.lowercased().contains("date: "), "every answer is dated")
+                #expect(!answer.closed)
+            }
+            socket.close()
+            let events = try await harness.waitForEvents(4)
+            #expect(events.map(\.statusCode) == [200, 200, 200, 200])
+        }
+    }
+
+    @Test func aBodyPastTheLimitIsRefusedBeforeItIsAllSentAndTheConnectionIsClosed() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("big-body")
+            let key = try await harness.createKey(tenant: tenant).secret
+            _ = try await harness.createModel("big")
+            let relay = try await harness.startRelay(["FAIRWAY_MAX_BODY_BYTES": "\(Self.bodyLimit)"])
+            let socket = try RawHTTPClient(port: relay.port)
+            // Announces a megabyte, sends a little over the limit, and then nothing.
+            try socket.send(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 1000000\r\n\r\n" + String(repeating: "x", count: Self.bodyLimit + 100)
+            )
+            let answer = socket.receive(timeout: .seconds(10)) { _ in false }
+            #expect(Self.statuses(answer.text) == [413], "\(answer.text)")
+            #expect(answer.text.lowercased().contains("connection: close"))
+            #expect(answer.text.contains("\"type\":\"invalid_request_error\"") || answer.text.contains("request_too_large"), "\(answer.text)")
+            #expect(answer.closed, "the rest of the body is not read: the connection is closed")
+            let events = try await harness.waitForEvents(1)
+            #expect(events.map(\.statusCode) == [413])
+        }
+    }
+
+    @Test func connectionCloseAndBytesThatAreNotHTTPEndTheConnectionAfterTheirAnswer() async throws {
+        try await RelayHarness.with { harness in
+            let relay = try await harness.startRelay()
+            let polite = try RawHTTPClient(port: relay.port)
+            try polite.send("GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+            let closing = polite.receive(timeout: .seconds(10)) { _ in false }
+            #expect(Self.statuses(closing.text) == [200], "\(closing.text)")
+            #expect(closing.text.lowercased().contains("connection: close"))
+            #expect(closing.closed)
+
+            let garbage = try RawHTTPClient(port: relay.port)
+            try garbage.send("THIS IS NOT HTTP\r\n\r\n")
+            let refused = garbage.receive(timeout: .seconds(10)) { _ in false }
+            #expect(Self.statuses(refused.text) == [400], "\(refused.text)")
+            #expect(refused.closed)
+
+            // The relay is still serving.
+            let after = try RawHTTPClient(port: relay.port)
+            try after.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+            #expect(Self.statuses(after.receive(timeout: .seconds(10)) { Self.statuses($0) == [200] }.text) == [200])
+            after.close()
+        }
+    }
+}
+
+extension RawHTTPClient {
+    /// What arrives until `done` says so, the peer closes, or `timeout` passes.
+    func receive(timeout: Duration, until done: (String) -> Bool) -> (text: String, closed: Bool) {
+        var bytes: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 50) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (String(decoding: bytes, as: UTF8.self), true) }
+            bytes += buffer[0..<count]
+            let text = String(decoding: bytes, as: UTF8.self)
+            if done(text) { return (text, false) }
+        }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
