@@ -238,6 +238,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "fairway-bench-floor",
+            dependencies: [
+                "FairwayRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/ProxyFloor",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "fairway-bench-openloop",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
