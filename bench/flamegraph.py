@@ -134,7 +134,7 @@ STAGES = [
     ("HTTP server (Hummingbird, NIO HTTP/1 server)", re.compile(
         r"HTTPChannelHandler|ApplicationProtocol|Router|RouterResponder|NIOAsyncWriter|NIOAsyncChannel|HTTPServerPipelineHandler"
         r"|HTTP1ToHTTPServerCodec|HTTPResponseEncoder|HTTPRequestDecoder|ResponseWriter|MetricsMiddleware|Hummingbird"
-        r"|RelayHTTPChannel|RequestCollector|RequestInbox|ChannelBodyWriter|HTTPDateHeader|ClientDisconnectWatcher|ClientConnections")),
+        r"|RelayHTTPChannel|RequestCollector|RequestInbox|ChannelBodyWriter|HTTPDateHeader|ClientPresence")),
     ("relay logic (auth, routing, admission, event)", re.compile(
         r"RelayPipeline|UpstreamCall|Authenticator|ConfigCache|ParsedRequest|OpenAIProvider|RequestRecord|RequestCancellation"
         r"|InFlightRequests|FairShareAdmission|RedisAdmission|RedisTicket|UpstreamRouter|RelayRoutes|APIKeySecret|UpstreamStream")),

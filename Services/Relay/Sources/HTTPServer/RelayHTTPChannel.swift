@@ -11,6 +11,7 @@ import NIOHTTPTypesHTTP1
 struct RelayConnection: ServerChildChannelValue {
     let channel: any Channel
     let inbox: RequestInbox
+    let presence: ClientPresence
 }
 
 /// The relay's HTTP/1.1 connections, served by Hummingbird's router without Hummingbird's async channel.
@@ -36,22 +37,21 @@ struct RelayHTTPChannel<Responder: HTTPResponder>: ServerChildChannel where Resp
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<RelayConnection> {
         channel.eventLoop.makeCompletedFuture {
-            let inbox = RequestInbox()
+            let inbox = RequestInbox(), presence = ClientPresence()
             let pipeline = channel.pipeline.syncOperations
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false
             )
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(ClientDisconnectWatcher())
-            try pipeline.addHandler(RequestCollector(inbox: inbox, bodyLimit: bodyLimit))
-            return RelayConnection(channel: channel, inbox: inbox)
+            try pipeline.addHandler(RequestCollector(inbox: inbox, presence: presence, bodyLimit: bodyLimit))
+            return RelayConnection(channel: channel, inbox: inbox, presence: presence)
         }
     }
 
     func handle(value connection: RelayConnection, logger: Logger) async {
         while let inbound = await connection.inbox.next() {
             let closing = inbound.bodyTruncated || inbound.request.headers[.connection]?.lowercased() == "close"
-            var response = await respond(to: inbound.request, on: connection.channel, logger: logger)
+            var response = await respond(to: inbound.request, on: connection, logger: logger)
             response.headers[.date] = date.current
             response.headers[.server] = serverName
             if closing { response.headers[.connection] = "close" }
@@ -68,8 +68,9 @@ struct RelayHTTPChannel<Responder: HTTPResponder>: ServerChildChannel where Resp
     }
 
     /// The router's answer; an error no middleware turned into one is a 500, as in Hummingbird's own server.
-    private func respond(to request: Request, on channel: any Channel, logger: Logger) async -> Response {
-        let context = RelayRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+    private func respond(to request: Request, on connection: RelayConnection, logger: Logger) async -> Response {
+        var context = RelayRequestContext(source: ApplicationRequestContextSource(channel: connection.channel, logger: logger))
+        context.presence = connection.presence
         do {
             return try await responder.respond(to: request, context: context)
         } catch {

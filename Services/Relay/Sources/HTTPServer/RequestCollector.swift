@@ -5,7 +5,8 @@ import NIOHTTPTypes
 
 /// The last handler of a relay connection: gathers each request's head and body on the event loop and leaves the whole
 /// request in the connection's ``RequestInbox``. Every relay route reads its body whole anyway (it is JSON), so
-/// collecting it here costs nothing more and spares the request path an async sequence per body part.
+/// collecting it here costs nothing more and spares the request path an async sequence per body part. It also tells
+/// the connection's ``ClientPresence`` when the client leaves.
 ///
 /// At most `bodyLimit + 1` bytes are kept: past that the request goes on at once with what was read, the route answers
 /// that it is too large, and the rest of the body is dropped as it comes.
@@ -21,10 +22,12 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
 
     private var state = State.idle
     private let inbox: RequestInbox
+    private let presence: ClientPresence
     private let keep: Int
 
-    init(inbox: RequestInbox, bodyLimit: Int) {
+    init(inbox: RequestInbox, presence: ClientPresence, bodyLimit: Int) {
         self.inbox = inbox
+        self.presence = presence
         self.keep = bodyLimit.addingReportingOverflow(1).overflow ? Int.max : bodyLimit + 1
     }
 
@@ -52,7 +55,14 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    /// The client closed its side: whatever it asked is cancelled (it cannot be waiting for the answer).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { presence.clientLeft() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        presence.clientLeft()
         inbox.close()
         context.fireChannelInactive()
     }

@@ -80,4 +80,8 @@ public final class RequestCancellation: Sendable {
 /// A weak reference, so registries of live requests never keep a finished request alive.
 struct WeakCancellation: Sendable {
     weak var value: RequestCancellation?
+
+    init(value: RequestCancellation? = nil) {
+        self.value = value
+    }
 }
