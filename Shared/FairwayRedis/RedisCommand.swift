@@ -73,6 +73,20 @@ public struct RedisCommand: Sendable, Equatable {
         self.encoded = encoded
     }
 
+    /// A command whose arguments are a head (`EVALSHA sha numkeys`), some text and then any arguments, encoded
+    /// without first gathering them into one array of existentials.
+    init(_ name: String, head: [any RedisArgument], texts: [String], arguments: [any RedisArgument]) {
+        self.name = name
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(32 + texts.reduce(name.utf8.count) { $0 + $1.utf8.count + 8 } + arguments.count * 24)
+        Self.appendHeader(0x2A, 1 + head.count + texts.count + arguments.count, to: &encoded)
+        Self.appendBulk(name.utf8, to: &encoded)
+        for argument in head { argument.appendRESP(to: &encoded) }
+        for text in texts { Self.appendBulk(text.utf8, to: &encoded) }
+        for argument in arguments { argument.appendRESP(to: &encoded) }
+        self.encoded = encoded
+    }
+
     public static func == (lhs: RedisCommand, rhs: RedisCommand) -> Bool { lhs.encoded == rhs.encoded }
 
     /// `$length\r\n` + bytes + `\r\n`.
@@ -105,15 +119,16 @@ public struct RedisCommand: Sendable, Equatable {
         encoded.append(0x0A)
     }
 
+    /// Most significant digit first, so nothing is reversed afterwards.
     private static func appendDecimal(_ value: Int64, to encoded: inout [UInt8]) {
         if value < 0 { encoded.append(0x2D) }
-        var magnitude = value.magnitude
-        let start = encoded.count
+        let magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
         repeat {
-            encoded.append(0x30 + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        encoded[start...].reverse()
+            encoded.append(0x30 + UInt8((magnitude / divisor) % 10))
+            divisor /= 10
+        } while divisor > 0
     }
 
     func encode(into buffer: inout ByteBuffer) {

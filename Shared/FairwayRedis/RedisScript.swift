@@ -24,7 +24,7 @@ extension RedisClient {
         keys: [String] = [],
         arguments: [any RedisArgument] = []
     ) async throws(RedisError) -> RESPValue {
-        let command = RedisCommand("EVALSHA", [script.sha1, keys.count] + keys + arguments)
+        let command = RedisCommand("EVALSHA", head: [script.sha1, keys.count], texts: keys, arguments: arguments)
         do throws(RedisError) {
             return try await send(command)
         } catch .server(let message) where message.hasPrefix("NOSCRIPT") {

@@ -21,8 +21,19 @@ struct RESPCodecTests {
             == "*8\r\n$4\r\nXADD\r\n$1\r\ns\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n$1\r\n5\r\n$1\r\n*\r\n$1\r\nk\r\n$1\r\nv\r\n")
     }
 
+    @Test func aScriptCallEncodesLikeTheSameArgumentsInOneList() {
+        let keys = ["fairway:slots:{d}", "fairway:waiting:{d}"]
+        let arguments: [any RedisArgument] = ["lease-1", 0, -5, 2.5, Array("raw".utf8)]
+        let split = RedisCommand("EVALSHA", head: ["abc", keys.count], texts: keys, arguments: arguments)
+        #expect(split == RedisCommand("EVALSHA", ["abc", keys.count] + keys + arguments))
+        #expect(String(decoding: split.encoded.prefix(5), as: UTF8.self) == "*10\r\n")
+    }
+
     @Test func numbersGoOutAsTheirDecimalText() {
-        let numbers: [Int64] = [0, 7, 10, -1, -10, 1_000_000, 9_223_372_036_854_775_807, -9_223_372_036_854_775_808]
+        let numbers: [Int64] = [
+            0, 7, 9, 10, 99, 100, 101, -1, -10, 1_000_000, 999_999_999_999_999_999, 1_000_000_000_000_000_000,
+            9_223_372_036_854_775_807, -9_223_372_036_854_775_808,
+        ]
         for number in numbers {
             #expect(number.redisBytes == Array(String(number).utf8))
             #expect(Int(number).redisBytes == Array(String(number).utf8))
