@@ -37,7 +37,8 @@ public struct APIKeySecret: Sendable, Equatable {
     /// Whether the text has the shape of a Fairway secret (cheap check before hashing and lookup).
     public static func looksValid(_ text: String) -> Bool {
         guard text.utf8.count == prefix.utf8.count + randomLength, text.hasPrefix(prefix) else { return false }
-        return text.utf8.dropFirst(prefix.utf8.count).allSatisfy { alphabet.contains($0) }
+        // The alphabet is exactly ASCII letters and digits: ranges, not a search of it per character.
+        return text.utf8.dropFirst(prefix.utf8.count).allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     public static func hash(_ text: String) -> String {

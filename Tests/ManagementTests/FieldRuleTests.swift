@@ -103,6 +103,10 @@ struct FieldRuleTests {
         #expect(secret.hash.count == 64)
         #expect(APIKeySecret.generate() != secret)
         #expect(!APIKeySecret.looksValid("fw-short"))
+        // Exactly letters and digits: the characters next to each range are refused.
+        let body = String(repeating: "a", count: APIKeySecret.randomLength - 1)
+        for edge in ["0", "9", "A", "Z", "a", "z"] { #expect(APIKeySecret.looksValid("fw-" + body + edge), "\(edge)") }
+        for outside in ["/", ":", "@", "[", "`", "{", "-", "é"] { #expect(!APIKeySecret.looksValid("fw-" + body + outside), "\(outside)") }
         #expect(ConstantTime.equals("abc", "abc"))
         #expect(!ConstantTime.equals("abc", "abd"))
         #expect(!ConstantTime.equals("abc", "abcd"))
