@@ -49,6 +49,29 @@ struct RelayConnectionTests {
         }
     }
 
+    @Test func aClientThatExpectsOneHundredContinueGetsItBeforeSendingItsBody() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("expecter")
+            let key = try await harness.createKey(tenant: tenant).secret
+            _ = try await harness.createModel("expect")
+            let relay = try await harness.startRelay()
+            let socket = try RawHTTPClient(port: relay.port)
+            let body = #"{"model":"expect","messages":[{"role":"user","content":"hi"}]}"#
+            try socket.send(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            )
+            let started = ContinuousClock.now
+            let interim = socket.receive(timeout: .seconds(2)) { $0.hasSuffix("\r\n\r\n") }
+            #expect(interim.text.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim.text)")
+            #expect(ContinuousClock.now - started < .seconds(1), "the interim answer came at once")
+            try socket.send(body)
+            let answer = socket.receive(timeout: .seconds(10)) { $0.contains("\"usage\"") }
+            #expect(Self.statuses(answer.text) == [200], "\(answer.text)")
+            socket.close()
+        }
+    }
+
     @Test func aBodyPastTheLimitIsRefusedBeforeItIsAllSentAndTheConnectionIsClosed() async throws {
         try await RelayHarness.with { harness in
             let tenant = try await harness.createTenant("big-body")

@@ -12,6 +12,7 @@ import NIOHTTPTypes
 /// that it is too large, and the rest of the body is dropped as it comes.
 final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
 
     private enum State {
         case idle
@@ -35,6 +36,10 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             state = .collecting(head, nil)
+            // A client that asks before sending its body (curl does, past 1 KB) is told to go on now, not after its timeout.
+            if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
         case (.body(let part), .collecting(let head, let body)):
             collect(part, onto: body, of: head, context: context)
         case (.end, .collecting(let head, let body)):
