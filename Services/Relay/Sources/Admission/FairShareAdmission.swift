@@ -52,7 +52,9 @@ public final class FairShareAdmission: Admission, Service {
         logger.error("Redis unreachable: admission is local until it answers again", metadata: ["error": "\(error)"])
     }
 
-    /// While degraded, checks Redis every second and returns to global admission when it answers.
+    /// While degraded, checks Redis every second and returns to global admission when it answers. At shutdown (after
+    /// the server has drained) it waits for the slot releases still on their way, so none is lost with Redis's
+    /// connections.
     public func run() async throws {
         try? await cancelWhenGracefulShutdown { [self] in
             while !Task.isCancelled {
@@ -65,5 +67,6 @@ public final class FairShareAdmission: Admission, Service {
                 }
             }
         }
+        await global.pendingReleases.drained()
     }
 }

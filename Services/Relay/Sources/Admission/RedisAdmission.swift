@@ -17,6 +17,8 @@ public struct RedisAdmission: Sendable {
     public let settings: AdmissionSettings
     let metrics: AdmissionMetrics
     let logger: Logger
+    /// Releases still on their way to Redis (waited for at shutdown).
+    let pendingReleases = PendingReleases()
 
     public init(
         redis: RedisClient, view: FairShareView, wakeups: AdmissionWakeups, renewer: LeaseRenewer,
@@ -153,7 +155,7 @@ final class RedisTicket: AdmissionTicket {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // In a task of its own: a cancelled request must still give its slot back.
         let (admission, held) = (self.admission, self.held)
-        let release = Task { await admission.release(held, actualTokens: actualTokens) }
+        let release = admission.pendingReleases.run { await admission.release(held, actualTokens: actualTokens) }
         // A tenant with a TPM quota must see its refund before its answer arrives (its next request reads the bucket);
         // otherwise the answer does not wait for the slot's return trip to Redis.
         if held.request.tenant.tokensPerMinute > 0 { await release.value }
@@ -162,6 +164,6 @@ final class RedisTicket: AdmissionTicket {
     deinit {
         guard !released.load(ordering: .acquiring) else { return }
         let (admission, held) = (self.admission, self.held)
-        Task { await admission.release(held, actualTokens: nil) }
+        admission.pendingReleases.run { await admission.release(held, actualTokens: nil) }
     }
 }
