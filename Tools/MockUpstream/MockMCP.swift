@@ -6,8 +6,8 @@ import Synchronization
 /// A small MCP server (Streamable HTTP) for the relay's proxy tests, under `/mcp-server/<name>`. It records what it
 /// received (`GET /mock/mcp/<name>`: calls, the last request's headers, the JSON-RPC methods), answers `initialize`,
 /// `tools/list` (tools `search`, `read`, `delete_all`) and `tools/call`; a name ending in `-sse` answers POSTs as event
-/// streams. GET is a server event stream with ids 1, 2, 3 (1…40 for a name ending `-long`) a quarter second apart
-/// (after `Last-Event-ID`, if sent);
+/// streams. GET is a server event stream with ids 1, 2, 3, 0.6 s apart (1…40 a quarter second apart for a name ending
+/// `-long`), after `Last-Event-ID` if sent;
 /// DELETE ends the session. A session id `expired` gets the server's own 404 JSON-RPC error.
 final class MockMCP: Sendable {
     struct Record: Sendable {
@@ -53,7 +53,8 @@ final class MockMCP: Sendable {
         case .delete: return Response(status: .noContent)
         case .get:
             let after = Int(request.headers[HTTPField.Name("last-event-id")!] ?? "") ?? 0
-            return Self.events(after: after, through: name.hasSuffix("-long") ? 40 : 3)
+            let long = name.hasSuffix("-long")
+            return Self.events(after: after, through: long ? 40 : 3, every: .milliseconds(long ? 250 : 600))
         default: break
         }
         guard let id = message["id"] else { return Response(status: .accepted) }
@@ -89,13 +90,14 @@ final class MockMCP: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Server notifications up to `last` (3; 40 for a name ending `-long`), one every 250 ms, resumed after `after`.
-    static func events(after: Int, through last: Int) -> Response {
+    /// Server notifications up to `last`, one per `gap`, resumed after `after`. The short stream's gap is wide so a
+    /// test can tell an event passed on at once from one held to the end even on a loaded machine.
+    static func events(after: Int, through last: Int, every gap: Duration) -> Response {
         Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
             for number in (after + 1)...max(after + 1, last) where number <= last {
                 let data = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"n\":\(number)}}"
                 try await writer.write(ByteBuffer(string: "id: \(number)\ndata: \(data)\n\n"))
-                try await Task.sleep(for: .milliseconds(250))
+                try await Task.sleep(for: gap)
             }
             try await writer.finish(nil)
         })
