@@ -34,6 +34,7 @@ enum EventLoopGlobalExecutor {
               installed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged,
               let symbol = dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook")
         else { return false }
+        _ = loops
         let hook = symbol.assumingMemoryBound(to: UnsafeRawPointer?.self)
         return withUnsafeTemporaryAllocation(of: EnqueueGlobalHook.self, capacity: 1) { storage -> Bool in
             guard let slot = storage.baseAddress else { return false }
@@ -44,8 +45,17 @@ enum EventLoopGlobalExecutor {
         }
     }
 
+    /// The singleton group's loops: a job stays on the current loop only if it is one of them (a loop of some other
+    /// group may be shut down while its jobs wait, and they would be lost).
+    private static let loops: Set<ObjectIdentifier> = Set(MultiThreadedEventLoopGroup.singleton.makeIterator().map { ObjectIdentifier($0) })
+
     static func enqueue(_ job: UnownedJob) {
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+        let loop: any EventLoop
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop, loops.contains(ObjectIdentifier(current)) {
+            loop = current
+        } else {
+            loop = MultiThreadedEventLoopGroup.singleton.next()
+        }
         loop.execute { job.runSynchronously(on: generic) }
     }
 }
