@@ -76,7 +76,9 @@ import Testing
         let started = ContinuousClock.now
         stream.abort()
         let end = await relayed.value
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // Without the abort the stream would end at its 10 s total deadline, as a timeout: the message tells the two
+        // apart, and the bound leaves room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(5))
         guard case .failed(let error) = end.ending else { Issue.record("ended \(end.ending)"); return }
         #expect(error.message == "stopped")
         try await eventually { server.closed == 1 }
