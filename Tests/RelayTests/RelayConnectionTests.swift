@@ -18,16 +18,22 @@ struct RelayConnectionTests {
             + "\(extraHeaders)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
+    /// A relay serving `model` to a key of a new tenant.
+    static func relay(
+        _ harness: RelayHarness, tenant: String, model: String, environment: [String: String] = [:]
+    ) async throws -> (ServiceBinary, key: String) {
+        let key = try await harness.createKey(tenant: try await harness.createTenant(tenant)).secret
+        _ = try await harness.createModel(model)
+        return (try await harness.startRelay(environment), key)
+    }
+
     static func statuses(_ text: String) -> [Int] {
         text.components(separatedBy: "HTTP/1.1 ").dropFirst().compactMap { Int($0.prefix(3)) }
     }
 
     @Test func pipelinedAndSequentialRequestsAreAnsweredInOrderOnOneConnection() async throws {
         try await RelayHarness.with { harness in
-            let tenant = try await harness.createTenant("pipeliner")
-            let key = try await harness.createKey(tenant: tenant).secret
-            _ = try await harness.createModel("pipe")
-            let relay = try await harness.startRelay()
+            let (relay, key) = try await Self.relay(harness, tenant: "pipeliner", model: "pipe")
             let socket = try RawHTTPClient(port: relay.port)
             let body = #"{"model":"pipe","messages":[{"role":"user","content":"hi"}]}"#
             // Three requests in one write: a chat, an unauthenticated one, liveness.
@@ -51,10 +57,7 @@ struct RelayConnectionTests {
 
     @Test func aClientThatExpectsOneHundredContinueGetsItBeforeSendingItsBody() async throws {
         try await RelayHarness.with { harness in
-            let tenant = try await harness.createTenant("expecter")
-            let key = try await harness.createKey(tenant: tenant).secret
-            _ = try await harness.createModel("expect")
-            let relay = try await harness.startRelay()
+            let (relay, key) = try await Self.relay(harness, tenant: "expecter", model: "expect")
             let socket = try RawHTTPClient(port: relay.port)
             let body = #"{"model":"expect","messages":[{"role":"user","content":"hi"}]}"#
             try socket.send(
@@ -74,10 +77,7 @@ struct RelayConnectionTests {
 
     @Test func aBodyPastTheLimitIsRefusedBeforeItIsAllSentAndTheConnectionIsClosed() async throws {
         try await RelayHarness.with { harness in
-            let tenant = try await harness.createTenant("big-body")
-            let key = try await harness.createKey(tenant: tenant).secret
-            _ = try await harness.createModel("big")
-            let relay = try await harness.startRelay(["FAIRWAY_MAX_BODY_BYTES": "\(Self.bodyLimit)"])
+            let (relay, key) = try await Self.relay(harness, tenant: "big-body", model: "big", environment: ["FAIRWAY_MAX_BODY_BYTES": "\(Self.bodyLimit)"])
             let socket = try RawHTTPClient(port: relay.port)
             // Announces a megabyte, sends a little over the limit, and then nothing.
             try socket.send(
