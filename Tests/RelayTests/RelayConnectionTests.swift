@@ -38,13 +38,13 @@ struct RelayConnectionTests {
             let body = #"{"model":"pipe","messages":[{"role":"user","content":"hi"}]}"#
             // Three requests in one write: a chat, an unauthenticated one, liveness.
             try socket.send(Self.chat(key, body: body) + "GET /v1/models HTTP/1.1\r\nHost: relay\r\n\r\n" + "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
-            let pipelined = socket.receive(timeout: .seconds(10)) { Self.statuses($0).count == 3 && $0.hasSuffix("ok\n") }
+            let pipelined = await socket.receive(timeout: .seconds(10)) { Self.statuses($0).count == 3 && $0.hasSuffix("ok\n") }
             #expect(Self.statuses(pipelined.text) == [200, 401, 200], "\(pipelined.text)")
             #expect(!pipelined.closed)
             // Then one after another on the same connection.
             for round in 1...3 {
                 try socket.send(Self.chat(key, body: body))
-                let answer = socket.receive(timeout: .seconds(10)) { $0.contains("\"usage\"") }
+                let answer = await socket.receive(timeout: .seconds(10)) { $0.contains("\"usage\"") }
                 #expect(Self.statuses(answer.text) == [200], "round \(round): \(answer.text)")
                 #expect(answer.text.lowercased().contains("date: "), "every answer is dated")
                 #expect(!answer.closed)
@@ -65,11 +65,11 @@ struct RelayConnectionTests {
                     + "Expect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             )
             let started = ContinuousClock.now
-            let interim = socket.receive(timeout: .seconds(2)) { $0.hasSuffix("\r\n\r\n") }
+            let interim = await socket.receive(timeout: .seconds(2)) { $0.hasSuffix("\r\n\r\n") }
             #expect(interim.text.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim.text)")
             #expect(ContinuousClock.now - started < .seconds(1), "the interim answer came at once")
             try socket.send(body)
-            let answer = socket.receive(timeout: .seconds(10)) { $0.contains("\"usage\"") }
+            let answer = await socket.receive(timeout: .seconds(10)) { $0.contains("\"usage\"") }
             #expect(Self.statuses(answer.text) == [200], "\(answer.text)")
             socket.close()
         }
@@ -84,7 +84,7 @@ struct RelayConnectionTests {
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 1000000\r\n\r\n" + String(repeating: "x", count: Self.bodyLimit + 100)
             )
-            let answer = socket.receive(timeout: .seconds(10)) { _ in false }
+            let answer = await socket.receive(timeout: .seconds(10)) { _ in false }
             #expect(Self.statuses(answer.text) == [413], "\(answer.text)")
             #expect(answer.text.lowercased().contains("connection: close"))
             #expect(answer.text.contains("\"type\":\"invalid_request_error\"") || answer.text.contains("request_too_large"), "\(answer.text)")
@@ -99,35 +99,41 @@ struct RelayConnectionTests {
             let relay = try await harness.startRelay()
             let polite = try RawHTTPClient(port: relay.port)
             try polite.send("GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
-            let closing = polite.receive(timeout: .seconds(10)) { _ in false }
+            let closing = await polite.receive(timeout: .seconds(10)) { _ in false }
             #expect(Self.statuses(closing.text) == [200], "\(closing.text)")
             #expect(closing.text.lowercased().contains("connection: close"))
             #expect(closing.closed)
 
             let garbage = try RawHTTPClient(port: relay.port)
             try garbage.send("THIS IS NOT HTTP\r\n\r\n")
-            let refused = garbage.receive(timeout: .seconds(10)) { _ in false }
+            let refused = await garbage.receive(timeout: .seconds(10)) { _ in false }
             #expect(Self.statuses(refused.text) == [400], "\(refused.text)")
             #expect(refused.closed)
 
             // The relay is still serving.
             let after = try RawHTTPClient(port: relay.port)
             try after.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
-            #expect(Self.statuses(after.receive(timeout: .seconds(10)) { Self.statuses($0) == [200] }.text) == [200])
+            let served = await after.receive(timeout: .seconds(10)) { Self.statuses($0) == [200] }
+            #expect(Self.statuses(served.text) == [200])
             after.close()
         }
     }
 }
 
 extension RawHTTPClient {
-    /// What arrives until `done` says so, the peer closes, or `timeout` passes.
-    func receive(timeout: Duration, until done: (String) -> Bool) -> (text: String, closed: Bool) {
+    /// What arrives until `done` says so, the peer closes, or `timeout` passes. It never blocks its thread: the
+    /// socket is polled without waiting and the task sleeps between polls, so a slow relay cannot starve the test
+    /// process's few concurrency threads (and with them every other test's timing).
+    func receive(timeout: Duration, until done: (String) -> Bool) async -> (text: String, closed: Bool) {
         var bytes: [UInt8] = []
         let deadline = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 65536)
         while ContinuousClock.now < deadline {
             var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&ready, 1, 50) > 0 else { continue }
+            guard poll(&ready, 1, 0) > 0 else {
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count <= 0 { return (String(decoding: bytes, as: UTF8.self), true) }
             bytes += buffer[0..<count]
