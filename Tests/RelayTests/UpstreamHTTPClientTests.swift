@@ -14,7 +14,9 @@ import Testing
         UpstreamRequest(url: "http://127.0.0.1:\(port)\(path)", headers: [("authorization", "Bearer up"), ("content-type", "application/json")], body: Array(body.utf8))
     }
 
-    func soon(_ seconds: Int64 = 5) -> NIODeadline { .now() + .seconds(seconds) }
+    /// A head deadline no test means to reach. It is absolute and taken before the connect, so it must also outlast a
+    /// test task kept waiting for a thread while other suites run (full runs saw 5 s pass that way).
+    func soon(_ seconds: Int64 = 30) -> NIODeadline { .now() + .seconds(seconds) }
 
     func text(_ response: UpstreamHTTPResponse) async throws -> String {
         String(buffer: try await response.body.collect(upTo: 1 << 20))
