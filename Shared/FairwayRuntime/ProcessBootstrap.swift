@@ -14,7 +14,8 @@ public enum ProcessBootstrap {
     /// that awaits a socket (the upstream, Redis) resumes on the loop that read it rather than hopping threads twice per
     /// await. Call first thing in `main`, once. Anything that blocks a thread in a task would then stall a loop's
     /// sockets: the relay blocks only in writing its spill file (appends and `fsync`, while Redis is unreachable) and in
-    /// writing log lines to standard error. Jobs run on the loops as a task executor (``EventLoopGlobalExecutor``).
+    /// writing log lines to standard error. Jobs run on the loops' threads on the generic executor, as Swift's own pool
+    /// runs them (``EventLoopGlobalExecutor``).
     @discardableResult
     public static func runTasksOnEventLoops() -> Bool {
         EventLoopGlobalExecutor.install()
