@@ -10,7 +10,13 @@ public struct TestDatabase: Sendable {
     public let configuration: DatabaseConfiguration
     public let url: String
 
-    public static let logger = Logger(label: "fairway.test.postgres")
+    /// Errors only: the helpers query as soon as the client's `run()` task is started, and PostgresNIO warns about
+    /// each such (queued, harmless) query — hundreds of lines per full run that buried the failures in CI's log.
+    public static let logger: Logger = {
+        var logger = Logger(label: "fairway.test.postgres")
+        logger.logLevel = .error
+        return logger
+    }()
 
     /// Creates a fresh database, runs `body`, and drops the database whatever happened.
     public static func with<T: Sendable>(_ body: (TestDatabase) async throws -> T) async throws -> T {
