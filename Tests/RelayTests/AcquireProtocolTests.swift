@@ -21,9 +21,10 @@ struct AcquireProtocolTests {
         let texts = request.arguments(register: true).map { String(decoding: $0.redisBytes, as: UTF8.self) }
         #expect(texts == [
             "L", "L", "0.25", "8", "3", "30000", "2000", "100", tenant.id.lowercaseText, "50", "600", "100.0", "300.0", "1",
-            FairShareKeys.wakeChannel, deployment.id.lowercaseText, "60", "0",
+            FairShareKeys.wakeChannel, deployment.id.lowercaseText, "60", "0", FairShareKeys.contentionChannel, "250",
         ])
-        #expect(request.keys.count == 11 && request.keys[0] == FairShareKeys.slots(deployment: deployment.id))
+        #expect(request.keys.count == 12 && request.keys[0] == FairShareKeys.slots(deployment: deployment.id))
+        #expect(request.keys[11] == FairShareKeys.contended(deployment: deployment.id))
         #expect(String(decoding: request.arguments(register: false)[13].redisBytes, as: UTF8.self) == "0")
     }
 

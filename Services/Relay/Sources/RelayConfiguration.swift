@@ -68,7 +68,8 @@ public struct RelayConfiguration: Sendable {
             leaseTTL: try environment.seconds("FAIRWAY_LEASE_TTL", default: .seconds(30), in: 1...3600),
             pollInterval: try environment.seconds("FAIRWAY_ADMISSION_POLL_INTERVAL", default: .milliseconds(100), in: 0.005...10),
             viewRefresh: try environment.seconds("FAIRWAY_FAIRSHARE_REFRESH", default: .milliseconds(250), in: 0.01...60),
-            replicasHint: try environment.int("FAIRWAY_RELAY_REPLICAS_HINT", default: 1, in: 1...10_000)
+            replicasHint: try environment.int("FAIRWAY_RELAY_REPLICAS_HINT", default: 1, in: 1...10_000),
+            slotPoolIdle: try environment.seconds("FAIRWAY_SLOT_POOL_IDLE", default: .milliseconds(100), in: 0...0.9)
         )
     }
 

@@ -49,7 +49,9 @@ public struct RelayServer: Sendable {
         )
         let admissionMetrics = AdmissionMetrics()
         let view = FairShareView(redis: redis, cache: cache, settings: configuration.admission, logger: logger)
-        let wakeSubscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [FairShareKeys.wakeChannel], logger: logger)
+        let wakeSubscriber = RedisSubscriber(
+            configuration: configuration.common.redis, channels: [FairShareKeys.wakeChannel, FairShareKeys.contentionChannel], logger: logger
+        )
         let wakeups = AdmissionWakeups(subscriber: wakeSubscriber)
         let renewer = LeaseRenewer(redis: redis, ttl: configuration.admission.leaseTTL, logger: logger)
         let admission = FairShareAdmission(

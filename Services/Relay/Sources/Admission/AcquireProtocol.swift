@@ -49,7 +49,7 @@ struct AcquireRequest: Sendable {
             FairShareKeys.waiterExpiry(deployment: deployment), FairShareKeys.slots(tenant: tenant),
             FairShareKeys.tokens(tenant: tenant), FairShareKeys.usage, FairShareKeys.epoch, FairShareKeys.active,
             FairShareKeys.requestBucket(deployment: deployment), FairShareKeys.tokenBucket(deployment: deployment),
-            FairShareKeys.waiterTenants(deployment: deployment),
+            FairShareKeys.waiterTenants(deployment: deployment), FairShareKeys.contended(deployment: deployment),
         ]
     }
 
@@ -59,7 +59,7 @@ struct AcquireRequest: Sendable {
             lease, lease, Self.exact(share), capacity ?? 0, tenantCap ?? 0, leaseTTLMilliseconds, claimTTLMilliseconds,
             maxQueueLength, tenant.lowercaseText, estimatedTokens, tenantTokensPerMinute, Self.exact(cost), String(halfLife),
             register ? 1 : 0, FairShareKeys.wakeChannel, deployment.lowercaseText, deploymentRequestsPerMinute ?? 0,
-            deploymentTokensPerMinute ?? 0,
+            deploymentTokensPerMinute ?? 0, FairShareKeys.contentionChannel, FairShareKeys.contentionNoticeMilliseconds,
         ]
     }
 

@@ -21,6 +21,8 @@ public final class AdmissionMetrics: Sendable {
 
     private let counts = Mutex(Counts())
     private let admittedCounter = Counter(label: "fairway_admission_admitted_total")
+    /// Admissions served from this relay's idle slots, with no Redis round trip (a subset of the admitted).
+    let pooled = Counter(label: "fairway_admission_pooled_total")
     let degraded = Gauge(label: "fairway_admission_degraded")
 
     public init() {

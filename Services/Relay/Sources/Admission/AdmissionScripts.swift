@@ -8,11 +8,13 @@ import FairwayRedis
 /// (DESIGN §11).
 enum AdmissionScripts {
     /// KEYS: dep slots, dep waiting, dep waiter expiry, tenant slots, tenant tokens, usage, epoch, active, dep request
-    /// bucket, dep token bucket, dep waiter tenants.
+    /// bucket, dep token bucket, dep waiter tenants, dep contention notice.
     /// ARGV: lease, waiter, share (0 = not known yet: ranks first), capacity (0 = unlimited), tenant cap (0 = unlimited), lease TTL ms, waiter TTL ms,
     /// max queue, tenant, estimated tokens, TPM limit (0 = unlimited), cost, half-life s, register (1/0), wake channel,
-    /// deployment, deployment RPM limit (0 = none), deployment TPM limit (0 = none). The lease id and the waiter id are
-    /// the same string, so a slot handed over by a release is found.
+    /// deployment, deployment RPM limit (0 = none), deployment TPM limit (0 = none), contention channel, notice
+    /// interval ms. The lease id and the waiter id are the same string, so a slot handed over by a release is found.
+    /// A request left waiting for the deployment's capacity publishes the deployment on the contention channel (at
+    /// most once per notice interval), so relays stop keeping idle slots (``SlotPoolState``).
     /// Replies with a tag (decoded by ``AcquireReply``): `{'admitted', in flight, charged increment, its epoch}`,
     /// `{'wait'}`, `{'queue_full'}`, `{'quota', retry-after s}` (the tenant's TPM quota) or `{'headroom', retry-after s}`
     /// (the deployment's own RPM/TPM limits).
@@ -150,6 +152,7 @@ enum AdmissionScripts {
             if tenantCap > 0 then redis.call('HSET', KEYS[11], ARGV[2], ARGV[5] .. '|' .. KEYS[4]) end
             redis.call('ZADD', KEYS[8], now, ARGV[9])
         end
+        if redis.call('SET', KEYS[12], '1', 'NX', 'PX', ARGV[20]) then redis.call('PUBLISH', ARGV[19], ARGV[16]) end
         return {'wait'}
         """)
 
@@ -224,6 +227,32 @@ enum AdmissionScripts {
                 end
             end
             redis.call('PUBLISH', ARGV[8], ARGV[9])
+        end
+        return 1
+        """)
+
+    /// KEYS: usage, epoch, active. ARGV: half-life s, then per row: tenant, cost, estimate to take back, the epoch it
+    /// was charged under (0 = none). Settles what requests on pooled slots used (``UsageLedger``): each cost is added
+    /// as of now, each estimate taken back exactly as the release script would, and every tenant marked active.
+    static let settleUsage = RedisScript("""
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+        local halfLife = tonumber(ARGV[1])
+        local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if epoch == 0 then
+            epoch = now
+            redis.call('SET', KEYS[2], tostring(now))
+        end
+        for i = 2, #ARGV - 3, 4 do
+            local delta = tonumber(ARGV[i + 1]) * 2 ^ ((now - epoch) / halfLife)
+            local chargedEpoch = tonumber(ARGV[i + 3])
+            if chargedEpoch > 0 then
+                delta = delta - tonumber(ARGV[i + 2]) / 2 ^ ((epoch - chargedEpoch) / halfLife)
+            end
+            if delta ~= 0 then
+                redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], string.format('%.17g', delta))
+            end
+            redis.call('ZADD', KEYS[3], now, ARGV[i])
         end
         return 1
         """)

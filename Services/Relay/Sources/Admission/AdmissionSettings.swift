@@ -17,6 +17,13 @@ public struct AdmissionSettings: Sendable {
     public var viewRefresh: Duration
     /// Expected relay replicas: local admission (Redis down) gets capacity ÷ this.
     public var replicasHint: Int
+    /// `FAIRWAY_SLOT_POOL_IDLE`: how long a finished request's slot idles on this relay for its next request (zero: it
+    /// always goes straight back to Redis). Reuse and contention bounds are fixed (``SlotPoolState``).
+    public var slotPoolIdle: Duration
+
+    var slotPool: SlotPoolState.Settings {
+        SlotPoolState.Settings(idle: slotPoolIdle, maxAge: .seconds(1), contentionWindow: .seconds(1))
+    }
 
     /// How long a slot handed to a waiter by a release stays reserved for it until the waiter confirms it (it polls
     /// every `pollInterval` and is woken at once), so a crashed relay's waiters cannot hold slots for a whole lease.
@@ -25,7 +32,7 @@ public struct AdmissionSettings: Sendable {
     public init(
         halfLife: Double = 300, mode: FairShareCalculator.Mode = .hierarchical, queueTimeout: Duration = .seconds(30),
         maxQueueLength: Int = 1000, leaseTTL: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100),
-        viewRefresh: Duration = .milliseconds(250), replicasHint: Int = 1
+        viewRefresh: Duration = .milliseconds(250), replicasHint: Int = 1, slotPoolIdle: Duration = .milliseconds(100)
     ) {
         self.halfLife = halfLife
         self.mode = mode
@@ -35,5 +42,6 @@ public struct AdmissionSettings: Sendable {
         self.pollInterval = pollInterval
         self.viewRefresh = viewRefresh
         self.replicasHint = replicasHint
+        self.slotPoolIdle = slotPoolIdle
     }
 }

@@ -6,7 +6,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// Lets waiting requests sleep until a slot of their deployment may have freed: release scripts publish the
-/// deployment id on ``FairShareKeys/wakeChannel``; a short poll covers lost messages.
+/// deployment id on ``FairShareKeys/wakeChannel``; a short poll covers lost messages. Also passes on the deployments
+/// other relays' requests wait for (``FairShareKeys/contentionChannel``) as ``contention``.
 public final class AdmissionWakeups: Service, Sendable {
     private struct Waiter: Sendable {
         var deployment: UUID
@@ -16,9 +17,13 @@ public final class AdmissionWakeups: Service, Sendable {
     private let subscriber: RedisSubscriber
     private let waiters = Mutex<[UInt64: Waiter]>([:])
     private let nextID = Atomic<UInt64>(0)
+    /// Deployments someone waits for, as the notices arrive (the newest few kept if nobody reads them).
+    let contention: AsyncStream<UUID>
+    private let contentionNotices: AsyncStream<UUID>.Continuation
 
     public init(subscriber: RedisSubscriber) {
         self.subscriber = subscriber
+        (contention, contentionNotices) = AsyncStream.makeStream(of: UUID.self, bufferingPolicy: .bufferingNewest(64))
     }
 
     /// Wakes everything waiting on `deployment` (also used by local admission).
@@ -50,7 +55,10 @@ public final class AdmissionWakeups: Service, Sendable {
         // Stops on shutdown without waiting for the subscriber, which is shut down after this service.
         await cancelWhenGracefulShutdown { [self] in
             for await event in subscriber.events {
-                if case .message(_, let payload) = event, let deployment = UUID(text: payload) {
+                guard case .message(let channel, let payload) = event, let deployment = UUID(text: payload) else { continue }
+                if channel == FairShareKeys.contentionChannel {
+                    contentionNotices.yield(deployment)
+                } else {
                     wake(deployment)
                 }
             }

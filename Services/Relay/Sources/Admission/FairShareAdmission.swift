@@ -52,21 +52,28 @@ public final class FairShareAdmission: Admission, Service {
         logger.error("Redis unreachable: admission is local until it answers again", metadata: ["error": "\(error)"])
     }
 
-    /// While degraded, checks Redis every second and returns to global admission when it answers. At shutdown (after
-    /// the server has drained) it waits for the slot releases still on their way, so none is lost with Redis's
-    /// connections.
+    /// While degraded, checks Redis every second and returns to global admission when it answers; keeps the slot
+    /// pool (``RedisAdmission/maintainPool()``). At shutdown (after the server has drained) it gives the pool's slots
+    /// back and waits for the slot releases still on their way, so none is lost with Redis's connections.
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown { [self] in
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(1))
-                guard isDegraded else { continue }
-                if (try? await global.redis.ping()) != nil {
-                    degraded.store(false, ordering: .releasing)
-                    global.metrics.degraded.record(0)
-                    logger.info("Redis answers again: admission is global")
-                }
+        await cancelWhenGracefulShutdown { [self] in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.global.maintainPool() }
+                group.addTask { await self.watchRedis() }
+                await group.waitForAll()
             }
         }
         await global.pendingReleases.drained()
+    }
+
+    private func watchRedis() async {
+        while (try? await Task.sleep(for: .seconds(1))) != nil {
+            guard isDegraded else { continue }
+            if (try? await global.redis.ping()) != nil {
+                degraded.store(false, ordering: .releasing)
+                global.metrics.degraded.record(0)
+                logger.info("Redis answers again: admission is global")
+            }
+        }
     }
 }

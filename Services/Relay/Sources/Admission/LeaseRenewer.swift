@@ -49,7 +49,10 @@ public final class LeaseRenewer: Service, Sendable {
         do {
             let replies = try await redis.pipeline(commands, timeout: .seconds(2))
             if replies.contains(where: { if case .error(let message) = $0 { message.hasPrefix("NOSCRIPT") } else { false } }) {
+                // The first renewal after a start (or a Redis restart): load the script and renew now, not a third
+                // of a TTL later.
                 _ = try await redis.send(RedisCommand("SCRIPT", "LOAD", AdmissionScripts.renew.source))
+                _ = try await redis.pipeline(commands, timeout: .seconds(2))
             }
         } catch {
             logger.warning("Lease renewal failed", metadata: ["error": "\(error)", "leases": "\(current.count)"])
