@@ -39,6 +39,12 @@ struct SlotPoolState {
         func isContended(at now: ContinuousClock.Instant) -> Bool {
             contendedUntil.map { now < $0 } ?? false
         }
+
+        /// The most recently finished slot still young enough; an aged one stays for `expire`, which gives it back.
+        mutating func takeYoungest(now: ContinuousClock.Instant, maxAge: Duration) -> Slot? {
+            guard !isContended(at: now), let index = idle.lastIndex(where: { now - $0.slot.granted < maxAge }) else { return nil }
+            return idle.remove(at: index).slot
+        }
     }
 
     /// What to do with a slot its request has finished with.
@@ -61,11 +67,9 @@ struct SlotPoolState {
 
     /// An idle slot of `deployment` for a request starting now, unless the deployment is contended.
     mutating func take(_ deployment: UUID, now: ContinuousClock.Instant) -> Slot? {
-        guard isEnabled, let entry = deployments[deployment], !entry.isContended(at: now),
-            let index = entry.idle.lastIndex(where: { now - $0.slot.granted < settings.maxAge })
-        else { return nil }
-        // In place: the dictionary's array is not copied on the hot path.
-        return deployments[deployment]?.idle.remove(at: index).slot
+        guard isEnabled else { return nil }
+        // In place: a copy of the deployment's entry would copy its array on removal, on the hot path.
+        return deployments[deployment]?.takeYoungest(now: now, maxAge: settings.maxAge)
     }
 
     /// Where a finished request's slot goes.
