@@ -18,6 +18,9 @@ redis_port = os.environ["REDIS_PORT"]
 requests = int(os.environ.get("REQUESTS", "2000"))
 duration = float(os.environ.get("DURATION", "60"))
 latency_ms = float(os.environ.get("UPSTREAM_LATENCY_MS", "50"))
+# The uncapped model to compare with `capped-wide`: it must have the same upstream, or the figure is the upstreams'
+# difference, not admission's.
+free_model = os.environ.get("FREE_MODEL", "open")
 
 
 def commandstats():
@@ -52,7 +55,7 @@ def sequential(model, key, count):
 # 1. Concurrency 1.
 rounds = []
 for _ in range(3):
-    free = sequential("open", keys["c"], requests)
+    free = sequential(free_model, keys["c"], requests)
     before = commandstats()
     admitted = sequential("capped-wide", keys["c"], requests)
     after = commandstats()
