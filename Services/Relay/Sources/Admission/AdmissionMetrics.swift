@@ -17,6 +17,10 @@ public final class AdmissionMetrics: Sendable {
     private struct Counts: Sendable {
         var inFlight: [UUID: Int] = [:]
         var waiting: [UUID: Int] = [:]
+        /// Handles made once per deployment and tenant: a lookup in the metrics registry (and the UUID's text) on
+        /// every admission cost more than the admission itself once it needs no Redis round trip.
+        var inFlightGauges: [UUID: Gauge] = [:]
+        var queueTimers: [UUID: Timer] = [:]
     }
 
     private let counts = Mutex(Counts())
@@ -31,21 +35,34 @@ public final class AdmissionMetrics: Sendable {
 
     func admitted(deployment: UUID, tenant: UUID, queued: Duration) {
         admittedCounter.increment()
-        Timer(label: "fairway_admission_queue_wait_seconds", dimensions: [("tenant", tenant.lowercaseText)], preferredDisplayUnit: .seconds)
-            .recordNanoseconds(queued.nanoseconds)
-        let value = counts.withLock { counts -> Int in
+        let (timer, gauge, value) = counts.withLock { counts in
             counts.inFlight[deployment, default: 0] += 1
-            return counts.inFlight[deployment] ?? 0
+            return (Self.queueTimer(tenant, in: &counts), Self.inFlightGauge(deployment, in: &counts), counts.inFlight[deployment] ?? 0)
         }
-        Gauge(label: "fairway_admission_in_flight", dimensions: [("deployment", deployment.lowercaseText)]).record(value)
+        timer.recordNanoseconds(queued.nanoseconds)
+        gauge.record(value)
     }
 
     func released(_ deployment: UUID) {
-        let value = counts.withLock { counts -> Int in
+        let (gauge, value) = counts.withLock { counts in
             counts.inFlight[deployment] = max(0, (counts.inFlight[deployment] ?? 0) - 1)
-            return counts.inFlight[deployment] ?? 0
+            return (Self.inFlightGauge(deployment, in: &counts), counts.inFlight[deployment] ?? 0)
         }
-        Gauge(label: "fairway_admission_in_flight", dimensions: [("deployment", deployment.lowercaseText)]).record(value)
+        gauge.record(value)
+    }
+
+    private static func inFlightGauge(_ deployment: UUID, in counts: inout Counts) -> Gauge {
+        if let gauge = counts.inFlightGauges[deployment] { return gauge }
+        let gauge = Gauge(label: "fairway_admission_in_flight", dimensions: [("deployment", deployment.lowercaseText)])
+        counts.inFlightGauges[deployment] = gauge
+        return gauge
+    }
+
+    private static func queueTimer(_ tenant: UUID, in counts: inout Counts) -> Timer {
+        if let timer = counts.queueTimers[tenant] { return timer }
+        let timer = Timer(label: "fairway_admission_queue_wait_seconds", dimensions: [("tenant", tenant.lowercaseText)], preferredDisplayUnit: .seconds)
+        counts.queueTimers[tenant] = timer
+        return timer
     }
 
     func joinedQueue(_ deployment: UUID) { updateWaiting(deployment, by: 1) }
