@@ -88,6 +88,10 @@ extension FairShareTests {
             #expect(try await [first.status, second.status] == [200, 200])
             let slots = "fw:{dep:\(deployment)}:slots"
             #expect(try await Self.count(harness, slots) == 2, "both slots idle in the relay's pool")
+            let idle = try await RelayHardeningTests.waitUntil(.seconds(2)) {
+                RelayIntegrationTests.metric("fairway_admission_pool_idle", in: await relay.get("/metrics").body) == 2
+            }
+            #expect(idle != nil, "the idle gauge shows them")
             relay.child.signal(SIGTERM)
             #expect(await relay.child.waitForExit(timeout: .seconds(10)) != nil)
             #expect(try await Self.count(harness, slots) == 0, "the stopped relay kept slots (their lease TTL is 30 s)")

@@ -27,6 +27,8 @@ public final class AdmissionMetrics: Sendable {
     private let admittedCounter = Counter(label: "fairway_admission_admitted_total")
     /// Admissions served from this relay's idle slots, with no Redis round trip (a subset of the admitted).
     let pooled = Counter(label: "fairway_admission_pooled_total")
+    /// Slots this relay holds idle for its next request (sampled by the pool's upkeep).
+    let poolIdle = Gauge(label: "fairway_admission_pool_idle")
     let degraded = Gauge(label: "fairway_admission_degraded")
 
     public init() {

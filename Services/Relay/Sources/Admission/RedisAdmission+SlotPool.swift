@@ -19,6 +19,7 @@ extension RedisAdmission {
                 let tick = min(pool.settings.idle / 2, .milliseconds(50))
                 while (try? await Task.sleep(for: tick)) != nil {
                     giveBack(pool.expire())
+                    metrics.poolIdle.record(pool.idleCount)
                     await flushUsage()
                 }
             }
