@@ -37,6 +37,11 @@ struct EventSpillFileTests {
         #expect(Array(bytes[0..<6]) == [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB])
         #expect(bytes[6] >> 4 == 7)
         #expect(bytes[8] >> 6 == 2)
+        // Ids made in one millisecond differ in their random bits, and read back as their version and variant.
+        let ids = (0..<10_000).map { _ in UUID.version7(unixMilliseconds: 0x0123_4567_89AB) }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.uuidString.hasPrefix("01234567-89AB-7") })
+        #expect(Set(ids.map { withUnsafeBytes(of: $0.uuid) { $0[6] & 0x0F } }).count > 1, "rand_a varies")
     }
 }
 
