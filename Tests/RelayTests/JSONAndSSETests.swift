@@ -1,6 +1,8 @@
 import Foundation
-import Relay
+import NIOCore
 import Testing
+
+@testable import Relay
 
 @Suite("JSON and SSE")
 struct JSONAndSSETests {
@@ -40,5 +42,17 @@ struct JSONAndSSETests {
             SSEEvent(data: "{\"x\":1}"),
             SSEEvent(data: "tail"),
         ])
+    }
+
+    @Test func sseEncodingWritesADataLineForEachLineAndReadsBackTheSame() throws {
+        let events = [
+            SSEEvent(event: "message_start", data: "{\"a\":\"é\"}"), SSEEvent(data: "two\nlines\n"), SSEEvent(data: ""),
+            SSEEvent(data: "[DONE]"),
+        ]
+        let wire = String(buffer: UpstreamStream.encode(events))
+        #expect(wire == "event: message_start\ndata: {\"a\":\"é\"}\n\ndata: two\ndata: lines\ndata: \n\ndata: \n\ndata: [DONE]\n\n")
+        #expect(SSEEvent.encode(data: "x\ny", event: "e") == "event: e\ndata: x\ndata: y\n\n")
+        var decoder = SSEDecoder()
+        #expect(try decoder.feed(Array(wire.utf8)) == events)
     }
 }

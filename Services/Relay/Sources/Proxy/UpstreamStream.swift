@@ -169,9 +169,9 @@ struct UpstreamStream: Sendable {
     }
 
     static func encode(_ payloads: [SSEEvent]) -> ByteBuffer {
-        var text = ""
-        for payload in payloads { text += SSEEvent.encode(data: payload.data, event: payload.event) }
-        return ByteBuffer(string: text)
+        var buffer = ByteBuffer()
+        for payload in payloads { payload.write(to: &buffer) }
+        return buffer
     }
 }
 
