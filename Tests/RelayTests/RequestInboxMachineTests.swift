@@ -35,11 +35,15 @@ struct RequestInboxMachineTests {
         guard case .end = machine.ask(1) else { Issue.record("the dropped request is not delivered"); return }
     }
 
-    @Test func aSecondUnansweredRequestClosesTheConnection() {
+    @Test func pipelinedRequestsWaitAndAreDeliveredInOrder() {
         var machine = Machine()
         _ = machine.arrived("a")
-        guard case .close = machine.arrived("b") else { Issue.record("only one request may wait"); return }
-        guard case .deliver("a") = machine.ask(1) else { Issue.record("the first is still delivered"); return }
+        guard case .none = machine.arrived("b") else { Issue.record("a second request waits behind the first"); return }
+        guard case .none = machine.arrived("c") else { Issue.record("and a third"); return }
+        guard case .deliver("a") = machine.ask(1) else { Issue.record("the first comes first"); return }
+        guard case .deliver("b") = machine.ask(2) else { Issue.record("then the second"); return }
+        guard case .deliver("c") = machine.ask(3) else { Issue.record("then the third"); return }
+        guard case .suspended = machine.ask(4) else { Issue.record("then the asker waits"); return }
     }
 
     @Test func theDateHeaderIsRFC9110sFormatInGMT() {

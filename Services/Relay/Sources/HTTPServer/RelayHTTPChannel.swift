@@ -39,8 +39,9 @@ struct RelayHTTPChannel<Responder: HTTPResponder>: ServerChildChannel where Resp
         channel.eventLoop.makeCompletedFuture {
             let inbox = RequestInbox(), presence = ClientPresence()
             let pipeline = channel.pipeline.syncOperations
+            // The collector paces reading itself (NIO's pipelining handler cost two epoll_ctl per request).
             try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false
+                withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false
             )
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(RequestCollector(inbox: inbox, presence: presence, bodyLimit: bodyLimit))

@@ -10,8 +10,15 @@ import NIOHTTPTypes
 ///
 /// At most `bodyLimit + 1` bytes are kept: past that the request goes on at once with what was read, the route answers
 /// that it is too large, and the rest of the body is dropped as it comes.
-final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// It also paces reading, in place of NIO's pipelining handler: that one held the channel's read back while any answer
+/// was pending, so NIO dropped and re-added the socket's read interest around every request (two `epoll_ctl` per
+/// request). Here the request being answered does not stop reading; one more complete request waiting does, until the
+/// answer before it has ended. On quiescing (graceful shutdown) an idle connection closes at once and a busy one after
+/// its last answer.
+final class RequestCollector: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
     private enum State {
@@ -22,6 +29,11 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private var state = State.idle
+    /// Requests handed to the inbox whose answer has not ended.
+    private var unanswered = 0
+    /// A read the channel asked for while requests were waiting, issued when they are down to one.
+    private var readPending = false
+    private var quiescing = false
     private let inbox: RequestInbox
     private let presence: ClientPresence
     private let keep: Int
@@ -60,10 +72,45 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// The client closed its side: whatever it asked is cancelled (it cannot be waiting for the answer).
+    /// The client closed its side: whatever it asked is cancelled (it cannot be waiting for the answer). Quiescing:
+    /// see the type's comment.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if unanswered == 0, case .idle = state { context.close(promise: nil) }
+            return
+        }
         if let event = event as? ChannelEvent, event == .inputClosed { presence.clientLeft() }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if quiescing, case .idle = state { return }
+        if unanswered > 1 {
+            readPending = true
+            return
+        }
+        context.read()
+    }
+
+    /// An answer's end: one request fewer unanswered, so reading may go on (or, quiescing, the connection closes).
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        unanswered = max(0, unanswered - 1)
+        if quiescing && unanswered == 0 {
+            let written = promise ?? context.eventLoop.makePromise()
+            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            context.write(data, promise: written)
+            return
+        }
+        context.write(data, promise: promise)
+        if readPending && unanswered <= 1 {
+            readPending = false
+            context.read()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -92,6 +139,7 @@ final class RequestCollector: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func deliver(_ request: InboundRequest, context: ChannelHandlerContext) {
+        unanswered += 1
         if !inbox.arrived(request) { context.close(promise: nil) }
     }
 }

@@ -14,7 +14,7 @@ struct InboundRequest: Sendable {
 final class RequestInbox: Sendable {
     private let machine = Mutex(RequestInboxMachine<InboundRequest, UnsafeContinuation<InboundRequest?, Never>>())
 
-    /// Returns false when the request cannot be taken (one was already waiting, or the connection is done).
+    /// Returns false when the request cannot be taken (the connection is done).
     func arrived(_ request: InboundRequest) -> Bool {
         switch machine.withLock({ $0.arrived(request) }) {
         case .resume(let waiter, let request):

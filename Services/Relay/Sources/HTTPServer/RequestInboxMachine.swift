@@ -2,14 +2,14 @@
 ///
 /// A pure value: the ``RequestInbox`` holds it under a lock and carries out what it returns, so the hand-over between
 /// the loop (arrivals, the connection closing) and the task (asking for the next request) is unit-tested without
-/// either. The HTTP pipeline holds back a pipelined request until the answer before it has been written, so at most
-/// one request is ever waiting here; a second one arriving is a broken promise, and the connection is closed.
+/// either. Requests a pipelining client sent ahead wait here in order; the ``RequestCollector`` stops reading while
+/// any does, so they are at most what one read of the socket carried.
 struct RequestInboxMachine<Request, Waiter> {
     enum State {
         /// Nothing has arrived and nobody is asking.
         case idle
-        /// A request arrived before the task asked for it.
-        case ready(Request)
+        /// Requests arrived before the task asked for them, oldest first (never empty).
+        case ready([Request])
         /// The task is waiting for the next request.
         case waiting(Waiter)
         /// The connection is gone (or the task stopped): no request comes any more.
@@ -21,7 +21,7 @@ struct RequestInboxMachine<Request, Waiter> {
         case resume(Waiter, Request)
         /// Kept until the task asks.
         case none
-        /// A request arrived while another was still unanswered, or after the end: close the connection.
+        /// A request arrived after the end: close the connection.
         case close
     }
 
@@ -47,12 +47,17 @@ struct RequestInboxMachine<Request, Waiter> {
     mutating func arrived(_ request: Request) -> ArrivalAction {
         switch state {
         case .idle:
-            state = .ready(request)
+            state = .ready([request])
             return .none
         case .waiting(let waiter):
             state = .idle
             return .resume(waiter, request)
-        case .ready, .closed:
+        case .ready(var queued):
+            state = .idle
+            queued.append(request)
+            state = .ready(queued)
+            return .none
+        case .closed:
             return .close
         }
     }
@@ -60,8 +65,10 @@ struct RequestInboxMachine<Request, Waiter> {
     /// The task asks for the next request, offering `waiter` to be resumed when there is none yet.
     mutating func ask(_ waiter: Waiter) -> AskAction {
         switch state {
-        case .ready(let request):
+        case .ready(var queued):
             state = .idle
+            let request = queued.removeFirst()
+            if !queued.isEmpty { state = .ready(queued) }
             return .deliver(request)
         case .idle:
             state = .waiting(waiter)
