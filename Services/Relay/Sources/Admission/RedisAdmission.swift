@@ -147,8 +147,9 @@ public struct RedisAdmission: Sendable {
     }
 }
 
-/// A slot held in Redis. Released once — to Redis, or into this relay's pool when nobody waits for it — however many times `release` is called — and by itself if it is dropped
-/// unreleased (a path that lost it cannot leak the slot, nor keep ``LeaseRenewer`` renewing it).
+/// A slot held in Redis. Released once however many times `release` is called — to Redis, or into this relay's pool
+/// when nobody waits for it — and by itself, to Redis, if it is dropped unreleased (a path that lost it cannot leak
+/// the slot, nor keep ``LeaseRenewer`` renewing it).
 final class RedisTicket: AdmissionTicket {
     /// What the release script needs.
     struct Held: Sendable {
