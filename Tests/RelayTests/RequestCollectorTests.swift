@@ -67,5 +67,20 @@ struct RequestCollectorTests {
         try busy.writeOutbound(HTTPResponsePart.end(nil))
         busy.embeddedEventLoop.run()
         #expect(!busy.isActive, "closed after its answer")
+
+        // A pipelined request half received when quiescing starts is read to its end and answered before the close.
+        let (arriving, reads, _) = try Self.channel()
+        try Self.request(arriving)
+        try arriving.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .post, scheme: nil, authority: "x", path: "/v1/models")))
+        arriving.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        try arriving.writeOutbound(HTTPResponsePart.end(nil))
+        arriving.embeddedEventLoop.run()
+        #expect(arriving.isActive, "the second request has not ended yet")
+        arriving.read()
+        #expect(reads.reads == 1, "its body may still be read")
+        try arriving.writeInbound(HTTPRequestPart.end(nil))
+        try arriving.writeOutbound(HTTPResponsePart.end(nil))
+        arriving.embeddedEventLoop.run()
+        #expect(!arriving.isActive, "closed after answering it")
     }
 }

@@ -29,7 +29,7 @@ struct UsageLedger: Sendable, Equatable {
         // The tenant is active even when nothing is taken back.
         if tenants[tenant] == nil { tenants[tenant] = Entry() }
         guard let amount = Double(charged), amount != 0 else { return }
-        tenants[tenant, default: Entry()].refunds[epoch, default: 0] += amount
+        tenants[tenant]?.refunds[epoch, default: 0] += amount
     }
 
     /// Everything pending, leaving the ledger empty.

@@ -100,7 +100,8 @@ final class RequestCollector: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         unanswered = max(0, unanswered - 1)
-        if quiescing && unanswered == 0 {
+        // A request still arriving is read to its end and answered first.
+        if quiescing && unanswered == 0, case .idle = state {
             let written = promise ?? context.eventLoop.makePromise()
             written.futureResult.whenComplete { _ in context.close(promise: nil) }
             context.write(data, promise: written)
