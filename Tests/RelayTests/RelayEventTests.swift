@@ -43,6 +43,27 @@ extension RelayIntegrationTests {
         }
     }
 
+    @Test func eventsArrivingOneAtATimeWaitOutTheLingerTogetherAndKeepTheirOrder() async throws {
+        try await RelayHarness.with { harness in
+            let tenant = try await harness.createTenant("acme")
+            let key = try await harness.createKey(tenant: tenant)
+            try await harness.createModel("ok-model")
+            let relay = try await harness.startRelay(["FAIRWAY_EVENT_LINGER": "1"])
+            func requestID() async throws -> String {
+                let reply = try await RelayHarness.chat(relay, key: key.secret, ["model": "ok-model", "messages": RelayHarness.messages()])
+                #expect(reply.status == 200, "\(reply.body)")
+                return try #require(reply.headers.first { $0.0.lowercased() == "x-fairway-request-id" }?.1)
+            }
+            var ids = [try await requestID()]
+            #expect(try await harness.events().isEmpty, "the first event waits out the linger")
+            #expect(try await harness.waitForEvents(1).count == 1)
+            for _ in 0..<4 { ids.append(try await requestID()) }
+            #expect(try await harness.events().count == 1, "the next four wait for the one send")
+            let events = try await harness.waitForEvents(5)
+            #expect(events.map(\.requestID.lowercaseText) == ids.map { $0.lowercased() }, "once each, in order")
+        }
+    }
+
     @Test func eventsSurviveARedisOutageWithoutLossOrDuplicates() async throws {
         try await RelayHarness.with { harness in
             let tenant = try await harness.createTenant("acme")

@@ -23,6 +23,8 @@ public struct RelayConfiguration: Sendable {
     public var cooldownFailures: Int
     public var cooldownDuration: Duration
     public var eventBufferSize: Int
+    /// How long the request-log emitter waits for more events before a send (`FAIRWAY_EVENT_LINGER`).
+    public var eventLinger: Duration
     /// The request-log spill file (used only while Redis is unreachable); keep it on a volume that survives restarts.
     public var spillPath: String
     /// `FAIRWAY_DRAIN_TIMEOUT`: how long a stopping relay lets requests finish before it cancels them.
@@ -51,6 +53,7 @@ public struct RelayConfiguration: Sendable {
         self.cooldownFailures = try environment.int("FAIRWAY_COOLDOWN_FAILURES", default: 3, in: 1...1000)
         self.cooldownDuration = try environment.seconds("FAIRWAY_COOLDOWN_SECS", default: .seconds(30), in: 0.1...86_400)
         self.eventBufferSize = try environment.int("FAIRWAY_EVENT_BUFFER", default: 50_000, in: 1...10_000_000)
+        self.eventLinger = try environment.seconds("FAIRWAY_EVENT_LINGER", default: .milliseconds(5), in: 0...1)
         let spillDirectory = environment.string("FAIRWAY_SPILL_DIR", default: "/tmp/fairway-spill")
         self.spillPath = environment.string("FAIRWAY_SPILL_FILE") ?? SpillFileLocation.claim(
             directory: spillDirectory, name: environment.string("FAIRWAY_RELAY_ID") ?? ProcessIdentity.hostname(fallback: "relay")

@@ -45,7 +45,8 @@ public struct RelayServer: Sendable {
         let subscriber = RedisSubscriber(configuration: configuration.common.redis, channels: [Invalidation.channel], logger: logger)
         let synchronizer = ConfigSynchronizer(cache: cache, subscriber: subscriber, pollInterval: configuration.configPollInterval, logger: logger)
         let emitter = RequestLogEmitter(
-            redis: redis, spillPath: configuration.spillPath, bufferLimit: configuration.eventBufferSize, logger: logger
+            redis: redis, spillPath: configuration.spillPath, bufferLimit: configuration.eventBufferSize,
+            linger: .nanoseconds(configuration.eventLinger.nanoseconds), logger: logger
         )
         let admissionMetrics = AdmissionMetrics()
         let view = FairShareView(redis: redis, cache: cache, settings: configuration.admission, logger: logger)

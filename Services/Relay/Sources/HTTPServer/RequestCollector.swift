@@ -103,7 +103,7 @@ final class RequestCollector: ChannelDuplexHandler, RemovableChannelHandler {
         // A request still arriving is read to its end and answered first.
         if quiescing && unanswered == 0, case .idle = state {
             let written = promise ?? context.eventLoop.makePromise()
-            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             context.write(data, promise: written)
             return
         }
