@@ -46,7 +46,7 @@ public struct RelayServer: Sendable {
         let synchronizer = ConfigSynchronizer(cache: cache, subscriber: subscriber, pollInterval: configuration.configPollInterval, logger: logger)
         let emitter = RequestLogEmitter(
             redis: redis, spillPath: configuration.spillPath, bufferLimit: configuration.eventBufferSize,
-            linger: .nanoseconds(configuration.eventLinger.nanoseconds), logger: logger
+            linger: configuration.eventLinger, logger: logger
         )
         let admissionMetrics = AdmissionMetrics()
         let view = FairShareView(redis: redis, cache: cache, settings: configuration.admission, logger: logger)

@@ -32,14 +32,14 @@ public final class RequestLogEmitter: Service, RequestLogSink {
     public let batchSize: Int
     public let streamMaxLength: Int?
     /// How long a wake-up waits for more events before sending (zero: send at once).
-    public let linger: TimeAmount
+    public let linger: Duration
     private let logger: Logger
     private let sent = Counter(label: "fairway_request_events_sent_total")
     private let spilled = Counter(label: "fairway_request_events_spilled_total")
     private let lost = Counter(label: "fairway_request_events_lost_total")
     private let buffered = Gauge(label: "fairway_request_events_buffered")
 
-    public init(redis: RedisClient, spillPath: String, bufferLimit: Int = 50_000, batchSize: Int = 500, streamMaxLength: Int? = nil, linger: TimeAmount = .zero, logger: Logger) {
+    public init(redis: RedisClient, spillPath: String, bufferLimit: Int = 50_000, batchSize: Int = 500, streamMaxLength: Int? = nil, linger: Duration = .zero, logger: Logger) {
         self.redis = redis
         self.linger = linger
         self.bufferLimit = bufferLimit
@@ -134,9 +134,9 @@ public final class RequestLogEmitter: Service, RequestLogSink {
     /// Lingers on the current loop's timer while the batch is not full, so events that arrive one at a time share a
     /// write and a reply. A loop timer, not `Task.sleep`: that one wakes a Dispatch thread, which wakes a loop again.
     private func waitForMore() async {
-        guard linger.nanoseconds > 0, state.withLock({ $0.memory.count < batchSize }) else { return }
+        guard linger > .zero, state.withLock({ $0.memory.count < batchSize }) else { return }
         let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
-        try? await loop.scheduleTask(in: linger) {}.futureResult.get()
+        try? await loop.scheduleTask(in: .nanoseconds(linger.nanoseconds)) {}.futureResult.get()
     }
 
     /// Sends everything buffered (memory first, then the spill file); false when Redis failed.
