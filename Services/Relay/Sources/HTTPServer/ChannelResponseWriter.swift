@@ -7,7 +7,7 @@ import NIOHTTPTypes
 ///
 /// An answer whose length is known (one buffer: every non-streamed relay answer) is flushed once, at its end, so head,
 /// body and end leave in one `writev`. A streamed answer flushes each write and waits for the socket to take it (the
-/// stream's back-pressure on a slow client).
+/// stream's back-pressure on a slow client). Flushes wait for the end of the loop's pass (``FlushCoalescer``).
 struct ChannelResponseWriter {
     let channel: any Channel
 
@@ -25,13 +25,20 @@ struct ChannelBodyWriter: ResponseBodyWriter {
 
     mutating func write(_ buffer: ByteBuffer) async throws {
         if flushesEachWrite {
-            try await channel.writeAndFlush(HTTPResponsePart.body(buffer))
+            try await flush(HTTPResponsePart.body(buffer))
         } else {
             channel.write(HTTPResponsePart.body(buffer), promise: nil)
         }
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        try await channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders))
+        try await flush(HTTPResponsePart.end(trailingHeaders))
+    }
+
+    /// Writes `part` and waits until the loop's flush at the end of this pass (``FlushCoalescer``) has written it.
+    private func flush(_ part: HTTPResponsePart) async throws {
+        let written = channel.write(part)
+        FlushCoalescer.flush(channel)
+        try await written.get()
     }
 }

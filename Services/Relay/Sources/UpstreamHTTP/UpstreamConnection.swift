@@ -18,7 +18,8 @@ final class UpstreamConnection: Sendable {
         self.pool = pool
     }
 
-    /// Sends a request whose response `exchange` receives: head, body and end leave in one flush (one `writev`).
+    /// Sends a request whose response `exchange` receives: head, body and end leave in one flush (one `writev`), with
+    /// the loop's other flushes of this pass (``FlushCoalescer``).
     func send(_ head: HTTPRequestHead, body: ByteBuffer, to exchange: UpstreamExchange) {
         if channel.eventLoop.inEventLoop {
             handler.value.send(head, body: body, to: exchange)
@@ -65,9 +66,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         keepAlive = true
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenFailure { error in
+        context.write(wrapOutboundOut(.end(nil))).whenFailure { error in
             exchange.failed(.connectionClosed("the request could not be sent: \(error)"))
         }
+        FlushCoalescer.flush(context.channel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
