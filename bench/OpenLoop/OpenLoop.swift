@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,7 +14,17 @@ import NIOPosix
 @main
 struct OpenLoop {
     static func main() async throws {
-        let options = try Options(CommandLine.arguments.dropFirst())
+        if CommandLine.arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+            print(Options.usage)
+            return
+        }
+        let options: Options
+        do {
+            options = try Options(CommandLine.arguments.dropFirst())
+        } catch {
+            FileHandle.standardError.write(Data("fairway-bench-openloop: \(error)\n\(Options.usage)\n".utf8))
+            exit(2)
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let run = OpenLoopRun(loop: loop, options: options)
@@ -51,15 +62,24 @@ struct Options {
         var description: String
     }
 
+    static let usage = """
+        usage: fairway-bench-openloop --url http://HOST:PORT/PATH [--rate PER_SECOND] [--duration SECONDS]
+                                      [--connections 1...10000] [--body JSON] [--header 'Name: value']…
+        """
+
     init(_ arguments: ArraySlice<String>) throws {
         var iterator = arguments.makeIterator()
         while let name = iterator.next() {
             guard let value = iterator.next() else { throw Invalid(description: "\(name) needs a value") }
             switch name {
             case "--url": try setURL(value)
-            case "--rate": rate = try Self.number(value, name)
-            case "--duration": seconds = try Self.number(value, name)
-            case "--connections": connections = Int(try Self.number(value, name))
+            case "--rate": rate = try Self.number(value, name, upTo: 1_000_000)
+            case "--duration": seconds = try Self.number(value, name, upTo: 86_400)
+            case "--connections":
+                guard let count = Int(value), (1...10_000).contains(count) else {
+                    throw Invalid(description: "--connections wants a whole number from 1 to 10000")
+                }
+                connections = count
             case "--body": body = value
             case "--header":
                 let parts = value.split(separator: ":", maxSplits: 1)
@@ -80,8 +100,11 @@ struct Options {
         port = parts.count > 1 ? Int(parts[1]) ?? 80 : 80
     }
 
-    private static func number(_ text: String, _ name: String) throws -> Double {
-        guard let value = Double(text), value > 0 else { throw Invalid(description: "\(name) wants a positive number") }
+    /// A positive number no larger than `limit`, so the request count and deadlines derived from it fit their integers.
+    private static func number(_ text: String, _ name: String, upTo limit: Double) throws -> Double {
+        guard let value = Double(text), value > 0, value <= limit else {
+            throw Invalid(description: "\(name) wants a number above 0 and at most \(Int(limit))")
+        }
         return value
     }
 
