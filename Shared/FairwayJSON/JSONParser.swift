@@ -32,6 +32,26 @@ public struct JSONParser {
         return (value, parser.topLevelRanges)
     }
 
+    /// The value of the member `name` of the top-level object (the last one, as ``JSONObject`` reads a repeated
+    /// name), or nil when there is none or the top-level value is not an object. Only that member becomes a ``JSON``:
+    /// the rest of `bytes` is checked as ``parse(_:)`` checks it — except that strings are not decoded, so invalid
+    /// UTF-8 inside them passes — and skipped. For reading one field (an answer's `usage`) of a body forwarded as it
+    /// is.
+    public static func member(_ name: String, of bytes: [UInt8]) throws(SyntaxError) -> JSON? {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        let found: JSON?
+        if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") {
+            found = try parser.member(Array(name.utf8))
+        } else {
+            try parser.skipValue()
+            found = nil
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        return found
+    }
+
     public static func parse(_ text: String) throws(SyntaxError) -> JSON {
         try parse(Array(text.utf8))
     }
@@ -102,6 +122,125 @@ public struct JSONParser {
         }
     }
 
+    /// Walks the object at `index`, parsing the value of each member named `name` and skipping the others.
+    private mutating func member(_ name: [UInt8]) throws(SyntaxError) -> JSON? {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var found: JSON?
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return nil
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let matches = try memberName(is: name)
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            index += 1
+            skipWhitespace()
+            if matches { found = try value() } else { try skipValue() }
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return found }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    /// Reads the member name at `index`: its raw bytes when it has no escape, else the decoded text.
+    private mutating func memberName(is name: [UInt8]) throws(SyntaxError) -> Bool {
+        let start = index + 1
+        try skipString()
+        let raw = bytes[start..<(index - 1)]
+        guard raw.contains(UInt8(ascii: "\\")) else { return raw.elementsEqual(name) }
+        index = start - 1
+        return Array(try string().utf8) == name
+    }
+
+    /// Checks the value at `index` and steps over it without building it.
+    private mutating func skipValue() throws(SyntaxError) {
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): try skipContainer(closedBy: UInt8(ascii: "}"), members: true)
+        case UInt8(ascii: "["): try skipContainer(closedBy: UInt8(ascii: "]"), members: false)
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        default: throw error("unexpected character")
+        }
+    }
+
+    private mutating func skipContainer(closedBy close: UInt8, members: Bool) throws(SyntaxError) {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == close {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if members {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                try skipString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                index += 1
+                skipWhitespace()
+            }
+            try skipValue()
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == close { index += 1; return }
+            throw error(members ? "expected ',' or '}'" : "expected ',' or ']'")
+        }
+    }
+
+    /// Steps over the string at `index`, checking its escapes (a surrogate's `\u` escape must be paired) and its
+    /// control characters.
+    private mutating func skipString() throws(SyntaxError) {
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return
+            }
+            if byte < 0x20 { throw error("control character in string") }
+            index += 1
+            guard byte == UInt8(ascii: "\\") else { continue }
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            let escaped = bytes[index]
+            index += 1
+            switch escaped {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                let code = try hex4()
+                if (0xD800...0xDBFF).contains(code) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw error("unpaired surrogate")
+                    }
+                    index += 2
+                    guard (0xDC00...0xDFFF).contains(try hex4()) else { throw error("unpaired surrogate") }
+                } else if (0xDC00...0xDFFF).contains(code) {
+                    throw error("unpaired surrogate")
+                }
+            default:
+                throw error("invalid escape")
+            }
+        }
+        throw error("unterminated string")
+    }
+
     private mutating func array() throws(SyntaxError) -> [JSON] {
         try enter()
         defer { depth -= 1 }
@@ -125,6 +264,12 @@ public struct JSONParser {
 
     private mutating func number() throws(SyntaxError) -> String {
         let start = index
+        try skipNumber()
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    /// Steps over the number at `index`, checking its grammar.
+    private mutating func skipNumber() throws(SyntaxError) {
         func digits(_ parser: inout JSONParser) -> Int {
             let from = parser.index
             while parser.index < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]) {
@@ -145,7 +290,6 @@ public struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits(&self) > 0 else { throw error("invalid number") }
         }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
     private mutating func string() throws(SyntaxError) -> String {

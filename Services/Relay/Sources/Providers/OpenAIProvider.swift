@@ -61,10 +61,11 @@ public struct OpenAIProvider: UpstreamProvider {
     public func translateResponse(endpoint: RelayEndpoint, deployment: Deployment, body: [UInt8]) throws(RelayError) -> (body: [UInt8], usage: TokenUsage) {
         if endpoint == .messages { return try ChatToMessages.message(from: body) }
         if endpoint == .responses && deployment.supportsResponsesAPI {
-            return (body, ChatToResponses.usage((try? JSONParser.parse(body))?["usage"]))
+            return (body, ChatToResponses.usage(try? JSONParser.member("usage", of: body)))
         }
         if endpoint == .responses { return try ChatToResponses.response(from: body, model: deployment.modelName) }
-        let usage = (try? JSONParser.parse(body)).flatMap { TokenUsage(openAI: $0["usage"]) } ?? .zero
+        // The answer goes to the client as it came: only its usage is read.
+        let usage = (try? JSONParser.member("usage", of: body)).flatMap { TokenUsage(openAI: $0) } ?? .zero
         return (body, usage)
     }
 
