@@ -4,7 +4,49 @@ import Testing
 
 @Suite("Request cancellation")
 struct RequestCancellationTests {
-    @Test func firingCancelsTheRunningStepAndLaterHandlersRunAtOnce() async {
+    /// A call that waits until it is stopped, as an upstream read does (bounded, so a broken stop fails the test).
+    static func waitForStop(_ stop: UpstreamStop) async -> Bool {
+        let giveUp = ContinuousClock.now + .seconds(10)
+        while !stop.isStopped && ContinuousClock.now < giveUp { try? await Task.sleep(for: .milliseconds(5)) }
+        return stop.isStopped
+    }
+
+    @Test func firingStopsTheRunningCallAndLaterHandlersRunAtOnce() async {
+        let cancellation = RequestCancellation()
+        let stop = UpstreamStop()
+        let started = AsyncStream.makeStream(of: Void.self)
+        let call = Task {
+            await cancellation.run(until: .now + .seconds(60), stopping: stop) { () -> Bool in
+                started.continuation.yield()
+                return await Self.waitForStop(stop)
+            }
+        }
+        for await _ in started.stream { break }
+        #expect(!stop.isStopped)
+        cancellation.fire(.clientLeft)
+        #expect(await call.value, "the call saw its stop")
+        #expect(cancellation.reason == .clientLeft)
+        cancellation.fire(.draining)
+        #expect(cancellation.reason == .clientLeft, "it fires once")
+        let late = Collected<Bool>()
+        cancellation.onFire { late.append(true) }
+        #expect(late.values == [true])
+    }
+
+    @Test func theDeadlineAndTheCallersCancellationStopTheCall() async {
+        let cancellation = RequestCancellation()
+        let timed = UpstreamStop()
+        let began = ContinuousClock.now
+        #expect(await cancellation.run(until: .now + .milliseconds(50), stopping: timed) { await Self.waitForStop(timed) })
+        #expect(ContinuousClock.now - began >= .milliseconds(50), "not before its deadline")
+        #expect(cancellation.reason == nil, "a deadline stops the call, not the request")
+        let cancelled = UpstreamStop()
+        let call = Task { await cancellation.run(until: .now + .seconds(60), stopping: cancelled) { await Self.waitForStop(cancelled) } }
+        call.cancel()
+        #expect(await call.value)
+    }
+
+    @Test func firingCancelsAStepRunInATaskOfItsOwn() async {
         let cancellation = RequestCancellation()
         let started = AsyncStream.makeStream(of: Void.self)
         let step = Task {
@@ -21,12 +63,6 @@ struct RequestCancellationTests {
         for await _ in started.stream { break }
         cancellation.fire(.clientLeft)
         #expect(await step.value, "the step saw its cancellation")
-        #expect(cancellation.reason == .clientLeft)
-        cancellation.fire(.draining)
-        #expect(cancellation.reason == .clientLeft, "it fires once")
-        let late = Collected<Bool>()
-        cancellation.onFire { late.append(true) }
-        #expect(late.values == [true])
     }
 
     @Test func aDrainCancelsWhatIsStillInFlightAfterItsTimeout() async throws {

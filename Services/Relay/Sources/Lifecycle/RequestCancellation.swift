@@ -5,8 +5,8 @@ import Synchronization
 /// Stops one request's upstream work from outside its task: when its client disconnects, or when a draining relay's
 /// deadline has passed. It fires once; a handler registered after that runs at once.
 ///
-/// The request path runs each upstream step through ``run(_:)``, so the step's task is cancelled the moment this fires,
-/// and the pipeline — which owns the slot and the event — then settles with the reason.
+/// The request path runs each upstream call through ``run(until:stopping:_:)``, so the call's exchange is stopped the
+/// moment this fires, and the pipeline — which owns the slot and the event — then settles with the reason.
 public final class RequestCancellation: Sendable {
     public enum Reason: Sendable, Equatable {
         case clientLeft
@@ -54,25 +54,39 @@ public final class RequestCancellation: Sendable {
         _ = state.withLock { $0.handlers.removeValue(forKey: id) }
     }
 
-    /// Runs `operation` in a task of its own that is cancelled when this fires (or when the caller is cancelled), and
-    /// at `deadline` when one is given — an event-loop timer, so an upstream call's total timeout costs no task of its
-    /// own. The operation always runs to a result: it reports its own cancellation (and tells a deadline by the clock).
-    public func run<T: Sendable>(until deadline: ContinuousClock.Instant? = nil, _ operation: @escaping @Sendable () async -> T) async -> T {
+    /// Runs `operation` in a task of its own that is cancelled when this fires (or when the caller is cancelled): for
+    /// work whose awaits only task cancellation stops (an MCP server's call on AsyncHTTPClient). The operation always
+    /// runs to a result: it reports its own cancellation.
+    public func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T {
         let work = Task { await operation() }
         let id = onFire { work.cancel() }
-        let timer = deadline.map { deadline in
-            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(max(0, (deadline - .now).nanoseconds))) {
-                work.cancel()
-            }
-        }
-        defer {
-            remove(id)
-            timer?.cancel()
-        }
+        defer { remove(id) }
         return await withTaskCancellationHandler {
             await work.value
         } onCancel: {
             work.cancel()
+        }
+    }
+}
+
+extension RequestCancellation {
+    /// Runs an upstream call in the caller's own task, stopped through `stop` when this fires, when the caller is
+    /// cancelled, or at `deadline` (an event-loop timer, so the total timeout costs no task either). The call's awaits
+    /// are on the exchange `stop` reaches; it always runs to a result and reports its own stop (and tells a deadline
+    /// by the clock). A task per call cost more only while each flush woke its peer (`bench/README.md`).
+    func run<T>(until deadline: ContinuousClock.Instant, stopping stop: UpstreamStop, _ operation: () async -> T) async -> T {
+        let id = onFire { stop.stop() }
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
+        let timer = loop.scheduleTask(in: .nanoseconds(max(0, (deadline - .now).nanoseconds))) { stop.stop() }
+        defer {
+            remove(id)
+            timer.cancel()
+            stop.detach()
+        }
+        return await withTaskCancellationHandler {
+            await operation()
+        } onCancel: {
+            stop.stop()
         }
     }
 }

@@ -250,7 +250,8 @@ public struct RelayPipeline: Sendable {
                 attemptSpan.attributes["gen_ai.request.model"] = deployment.upstreamModel
                 call.traceHeaders = RequestTrace.propagationHeaders(for: attemptSpan)
             }
-            let outcome = await cancellation.run(until: call.totalDeadline) { [call] in await call.run() }
+            let stop = UpstreamStop()
+            let outcome = await cancellation.run(until: call.totalDeadline, stopping: stop) { await call.run(stoppedBy: stop) }
             attemptSpan?.attributes["fairway.outcome"] = outcome.label
             attemptSpan?.end()
             let failingBefore = health.failing.contains(deployment.id)

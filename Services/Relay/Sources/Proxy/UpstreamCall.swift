@@ -8,7 +8,7 @@ import NIOHTTP1
 ///
 /// Timeouts: connect (client-wide), first byte (the response head, and for streams the first event), total (the
 /// deployment's `timeout_secs`: for a stream its reader's own deadline; otherwise the caller runs the call with
-/// ``RequestCancellation/run(until:_:)`` at ``totalDeadline``, and a call cancelled past it reports a timeout). It
+/// ``RequestCancellation/run(until:stopping:_:)`` at ``totalDeadline``, and a call stopped past it reports a timeout). It
 /// holds nothing that needs releasing: the caller owns the slot and the event.
 struct UpstreamCall: Sendable {
     let deployment: Deployment
@@ -23,7 +23,7 @@ struct UpstreamCall: Sendable {
 
     var provider: any UpstreamProvider { deployment.provider.provider }
 
-    func run() async -> AttemptOutcome {
+    func run(stoppedBy stop: UpstreamStop? = nil) async -> AttemptOutcome {
         let firstByteDeadline = started + min(deployment.timeout, settings.firstByteTimeout)
         if let local = provider.localAnswer(parsed) { return .completed(body: local, usage: .zero) }
         let upstream: UpstreamRequest
@@ -35,7 +35,7 @@ struct UpstreamCall: Sendable {
         let response: UpstreamHTTPResponse
         do {
             let remaining = TimeAmount.nanoseconds(max(0, (firstByteDeadline - .now).nanoseconds))
-            response = try await http.post(upstream, extraHeaders: traceHeaders, headDeadline: .now() + remaining)
+            response = try await http.post(upstream, extraHeaders: traceHeaders, headDeadline: .now() + remaining, stoppedBy: stop)
         } catch {
             return .failed(failure(for: error))
         }

@@ -26,8 +26,11 @@ public final class UpstreamHTTPClient: Service, Sendable {
     /// arrived, or throws ``UpstreamHTTPError``: ``UpstreamHTTPError/headTimeout`` when it did not by `headDeadline`.
     ///
     /// A request that fails on a reused connection before any byte of an answer arrived is sent once more on a new
-    /// connection: the upstream closed that connection while it sat idle, and never saw the request.
-    func post(_ request: UpstreamRequest, extraHeaders: [(String, String)] = [], headDeadline: NIODeadline) async throws -> UpstreamHTTPResponse {
+    /// connection: the upstream closed that connection while it sat idle, and never saw the request. `stop` stops the
+    /// exchange in flight from outside the caller's task.
+    func post(
+        _ request: UpstreamRequest, extraHeaders: [(String, String)] = [], headDeadline: NIODeadline, stoppedBy stop: UpstreamStop? = nil
+    ) async throws -> UpstreamHTTPResponse {
         guard let (origin, target) = UpstreamOrigin.parse(request.url) else { throw UpstreamHTTPError.unsupportedURL }
         let head = Self.head(for: request, origin: origin, target: target, extraHeaders: extraHeaders)
         let body = ByteBuffer(bytes: request.body)
@@ -36,6 +39,7 @@ public final class UpstreamHTTPClient: Service, Sendable {
         while true {
             let (connection, reused) = try await pool.connection(to: origin, on: loop, fallback: group.any(), deadline: headDeadline)
             let exchange = UpstreamExchange(connection: connection)
+            guard stop?.attach(exchange) ?? true else { throw UpstreamHTTPError.cancelled }
             exchange.failWithoutHead(by: headDeadline)
             connection.send(head, body: body, to: exchange)
             do {
