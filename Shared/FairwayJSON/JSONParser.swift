@@ -150,7 +150,7 @@ public struct JSONParser {
         }
     }
 
-    /// Reads the member name at `index`: its raw bytes when it has no escape, else the decoded text.
+    /// Whether the member name at `index` is `name`: compared on its raw bytes when it has no escape, else decoded.
     private mutating func memberName(is name: [UInt8]) throws(SyntaxError) -> Bool {
         let start = index + 1
         try skipString()
