@@ -42,7 +42,7 @@ public struct JSONParser {
         parser.skipWhitespace()
         let found: JSON?
         if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") {
-            found = try parser.member(Array(name.utf8))
+            found = try parser.skipContainer(closedBy: UInt8(ascii: "}"), members: true, capturing: Array(name.utf8))
         } else {
             try parser.skipValue()
             found = nil
@@ -122,34 +122,6 @@ public struct JSONParser {
         }
     }
 
-    /// Walks the object at `index`, parsing the value of each member named `name` and skipping the others.
-    private mutating func member(_ name: [UInt8]) throws(SyntaxError) -> JSON? {
-        try enter()
-        defer { depth -= 1 }
-        index += 1
-        var found: JSON?
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return nil
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let matches = try memberName(is: name)
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
-            if matches { found = try value() } else { try skipValue() }
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return found }
-            throw error("expected ',' or '}'")
-        }
-    }
-
     /// Whether the member name at `index` is `name`: compared on its raw bytes when it has no escape, else decoded.
     private mutating func memberName(is name: [UInt8]) throws(SyntaxError) -> Bool {
         let start = index + 1
@@ -175,30 +147,36 @@ public struct JSONParser {
         }
     }
 
-    private mutating func skipContainer(closedBy close: UInt8, members: Bool) throws(SyntaxError) {
+    /// Checks the object or array at `index` and steps over it. In an object given `capturing`, the value of each
+    /// member of that name is parsed (the last is returned, as ``JSONObject`` reads a repeated name); nested
+    /// containers capture nothing.
+    @discardableResult
+    private mutating func skipContainer(closedBy close: UInt8, members: Bool, capturing name: [UInt8]? = nil) throws(SyntaxError) -> JSON? {
         try enter()
         defer { depth -= 1 }
         index += 1
+        var found: JSON?
         skipWhitespace()
         if index < bytes.count, bytes[index] == close {
             index += 1
-            return
+            return nil
         }
         while true {
             skipWhitespace()
+            var matches = false
             if members {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-                try skipString()
+                if let name { matches = try memberName(is: name) } else { try skipString() }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
             }
-            try skipValue()
+            if matches { found = try value() } else { try skipValue() }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == close { index += 1; return }
+            if bytes[index] == close { index += 1; return found }
             throw error(members ? "expected ',' or '}'" : "expected ',' or ']'")
         }
     }
@@ -224,16 +202,7 @@ public struct JSONParser {
                 UInt8(ascii: "r"), UInt8(ascii: "t"):
                 continue
             case UInt8(ascii: "u"):
-                let code = try hex4()
-                if (0xD800...0xDBFF).contains(code) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                        throw error("unpaired surrogate")
-                    }
-                    index += 2
-                    guard (0xDC00...0xDFFF).contains(try hex4()) else { throw error("unpaired surrogate") }
-                } else if (0xDC00...0xDFFF).contains(code) {
-                    throw error("unpaired surrogate")
-                }
+                _ = try unicodeEscape()
             default:
                 throw error("invalid escape")
             }
@@ -331,19 +300,7 @@ public struct JSONParser {
                 case UInt8(ascii: "r"): scalars.append(0x0D)
                 case UInt8(ascii: "t"): scalars.append(0x09)
                 case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800...0xDBFF).contains(code) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw error("unpaired surrogate")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(code) {
-                        throw error("unpaired surrogate")
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw error("invalid escape") }
+                    guard let scalar = Unicode.Scalar(try unicodeEscape()) else { throw error("invalid escape") }
                     scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default:
                     throw error("invalid escape")
@@ -355,6 +312,20 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// The code point of the `\u` escape whose hex digits start at `index`, a surrogate pair read as one.
+    private mutating func unicodeEscape() throws(SyntaxError) -> UInt32 {
+        let code = try hex4()
+        if (0xDC00...0xDFFF).contains(code) { throw error("unpaired surrogate") }
+        guard (0xD800...0xDBFF).contains(code) else { return code }
+        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+            throw error("unpaired surrogate")
+        }
+        index += 2
+        let low = try hex4()
+        guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate") }
+        return 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
     }
 
     private mutating func hex4() throws(SyntaxError) -> UInt32 {

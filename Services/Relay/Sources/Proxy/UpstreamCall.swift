@@ -23,7 +23,7 @@ struct UpstreamCall: Sendable {
 
     var provider: any UpstreamProvider { deployment.provider.provider }
 
-    func run(stoppedBy stop: UpstreamStop? = nil) async -> AttemptOutcome {
+    func run(stoppedBy stop: UpstreamStop) async -> AttemptOutcome {
         let firstByteDeadline = started + min(deployment.timeout, settings.firstByteTimeout)
         if let local = provider.localAnswer(parsed) { return .completed(body: local, usage: .zero) }
         let upstream: UpstreamRequest
